@@ -1,0 +1,878 @@
+#include "adapters/sqlite/sqlite_metadata_store.h"
+
+#include <nlohmann/json.hpp>
+
+#include "adapters/sqlite/sqlite_db.h"
+#include "adapters/sqlite/sqlite_migrations.h"
+
+namespace shoebox::sqlite {
+namespace {
+
+// ---------------------------------------------------------------- SQL, named.
+constexpr const char* kUserColumns =
+    "id, email, name, password_hash, is_admin, disabled, quota_bytes, used_bytes, storage_label, "
+    "created_at";
+constexpr const char kInsertUser[] =
+    "INSERT INTO users (id, email, name, password_hash, is_admin, disabled, quota_bytes, "
+    "used_bytes, storage_label, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9)";
+constexpr const char kUserEmailExists[] = "SELECT 1 FROM users WHERE email = ?1";
+constexpr const char kStorageLabelExists[] = "SELECT 1 FROM users WHERE storage_label = ?1";
+constexpr const char kCountUsers[] = "SELECT COUNT(*) FROM users";
+constexpr const char kSelectUserById[] =
+    "SELECT id, email, name, password_hash, is_admin, disabled, quota_bytes, used_bytes, "
+    "storage_label, created_at FROM users WHERE id = ?1";
+constexpr const char kSelectUserByEmail[] =
+    "SELECT id, email, name, password_hash, is_admin, disabled, quota_bytes, used_bytes, "
+    "storage_label, created_at FROM users WHERE email = ?1";
+constexpr const char kSelectUsers[] =
+    "SELECT id, email, name, password_hash, is_admin, disabled, quota_bytes, used_bytes, "
+    "storage_label, created_at FROM users ORDER BY created_at, id";
+constexpr const char kUpdateUserName[] = "UPDATE users SET name = ?2 WHERE id = ?1";
+constexpr const char kUpdateUserPassword[] = "UPDATE users SET password_hash = ?2 WHERE id = ?1";
+constexpr const char kUpdateUserAdmin[] = "UPDATE users SET is_admin = ?2 WHERE id = ?1";
+constexpr const char kUpdateUserDisabled[] = "UPDATE users SET disabled = ?2 WHERE id = ?1";
+constexpr const char kUpdateUserQuota[] = "UPDATE users SET quota_bytes = ?2 WHERE id = ?1";
+
+constexpr const char kInsertCredential[] =
+    "INSERT INTO credentials (id, user_id, secret_hash, kind, name, created_at, last_used_at, "
+    "expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+constexpr const char kSelectCredentialBySecret[] =
+    "SELECT c.id, c.user_id, c.secret_hash, c.kind, c.name, c.created_at, c.last_used_at, "
+    "c.expires_at, u.id, u.email, u.name, u.password_hash, u.is_admin, u.disabled, "
+    "u.quota_bytes, u.used_bytes, u.storage_label, u.created_at "
+    "FROM credentials c JOIN users u ON u.id = c.user_id "
+    "WHERE c.secret_hash = ?1 AND (c.expires_at IS NULL OR c.expires_at > ?2)";
+constexpr const char kTouchCredential[] =
+    "UPDATE credentials SET last_used_at = ?2 WHERE id = ?1 AND last_used_at < ?2 - 60000";
+constexpr const char kSelectCredentialsForUser[] =
+    "SELECT id, user_id, secret_hash, kind, name, created_at, last_used_at, expires_at "
+    "FROM credentials WHERE user_id = ?1 AND kind = ?2 ORDER BY created_at, id";
+constexpr const char kDeleteCredential[] =
+    "DELETE FROM credentials WHERE id = ?1 AND user_id = ?2";
+constexpr const char kDeleteCredentialsForUser[] = "DELETE FROM credentials WHERE user_id = ?1";
+
+constexpr const char kInsertLoginFailure[] =
+    "INSERT INTO login_failures (attempt_key, failed_at) VALUES (?1, ?2)";
+constexpr const char kCountLoginFailures[] =
+    "SELECT COUNT(*) FROM login_failures WHERE attempt_key = ?1 AND failed_at >= ?2";
+constexpr const char kClearLoginFailures[] = "DELETE FROM login_failures WHERE attempt_key = ?1";
+constexpr const char kDeleteOldLoginFailures[] = "DELETE FROM login_failures WHERE failed_at < ?1";
+
+#define SHOEBOX_ASSET_COLUMNS                                                                  \
+  "id, owner_id, sha256, blob_key, original_name, mime_type, kind, size_bytes, taken_at, "     \
+  "file_mtime, uploaded_at, device_id, device_asset_id, is_favorite, is_archived, trashed_at"
+constexpr const char kSelectAssetById[] =
+    "SELECT " SHOEBOX_ASSET_COLUMNS " FROM assets WHERE id = ?1";
+constexpr const char kSelectAllAssets[] = "SELECT " SHOEBOX_ASSET_COLUMNS " FROM assets";
+// ?2 visibility: 0 timeline, 1 archive, 2 trash, 3 all; ?3 favourites only; ?4/?5 cursor.
+constexpr const char kListAssets[] =
+    "SELECT " SHOEBOX_ASSET_COLUMNS " FROM assets WHERE owner_id = ?1 "
+    "AND CASE ?2 WHEN 0 THEN trashed_at IS NULL AND is_archived = 0 "
+    "            WHEN 1 THEN trashed_at IS NULL AND is_archived = 1 "
+    "            WHEN 2 THEN trashed_at IS NOT NULL ELSE 1 END "
+    "AND (?3 = 0 OR is_favorite = 1) "
+    "AND (?4 IS NULL OR (taken_at, id) < (?4, ?5)) "
+    "ORDER BY taken_at DESC, id DESC LIMIT ?6";
+constexpr const char kFindAssetsByChecksums[] =
+    "SELECT a.sha256, a.id FROM assets a "
+    "WHERE a.owner_id = ?1 AND a.sha256 IN (SELECT value FROM json_each(?2))";
+constexpr const char kFindTombstonesByChecksums[] =
+    "SELECT t.sha256, t.deleted_at FROM tombstones t "
+    "WHERE t.owner_id = ?1 AND t.sha256 IN (SELECT value FROM json_each(?2))";
+constexpr const char kUpdateAssetFavorite[] = "UPDATE assets SET is_favorite = ?2 WHERE id = ?1";
+constexpr const char kUpdateAssetArchived[] = "UPDATE assets SET is_archived = ?2 WHERE id = ?1";
+constexpr const char kSetAssetTrashed[] = "UPDATE assets SET trashed_at = ?2 WHERE id = ?1";
+constexpr const char kSelectTrashedBefore[] =
+    "SELECT id, owner_id, sha256, blob_key, size_bytes FROM assets WHERE trashed_at IS NOT NULL "
+    "AND trashed_at <= ?1 AND (?2 = '' OR owner_id = ?2) LIMIT 1000";
+constexpr const char kDeleteAsset[] = "DELETE FROM assets WHERE id = ?1";
+constexpr const char kUpsertTombstone[] =
+    "INSERT INTO tombstones (owner_id, sha256, deleted_at) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (owner_id, sha256) DO UPDATE SET deleted_at = excluded.deleted_at";
+constexpr const char kDeleteTombstone[] =
+    "DELETE FROM tombstones WHERE owner_id = ?1 AND sha256 = ?2";
+constexpr const char kQueueBlobDeletion[] =
+    "INSERT INTO pending_blob_deletions (blob_key, queued_at) VALUES (?1, ?2) "
+    "ON CONFLICT (blob_key) DO NOTHING";
+constexpr const char kSelectPendingBlobDeletions[] =
+    "SELECT blob_key FROM pending_blob_deletions ORDER BY queued_at LIMIT ?1";
+constexpr const char kDeletePendingBlobDeletion[] =
+    "DELETE FROM pending_blob_deletions WHERE blob_key = ?1";
+constexpr const char kAddUsedBytes[] =
+    "UPDATE users SET used_bytes = used_bytes + ?2 WHERE id = ?1";
+constexpr const char kAssetTotals[] = "SELECT COUNT(*), COALESCE(SUM(size_bytes), 0) FROM assets";
+constexpr const char kSelectAssetIdByChecksum[] =
+    "SELECT id FROM assets WHERE owner_id = ?1 AND sha256 = ?2";
+constexpr const char kInsertAsset[] =
+    "INSERT INTO assets (" SHOEBOX_ASSET_COLUMNS ") VALUES "
+    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
+constexpr const char kSelectQuota[] = "SELECT quota_bytes, used_bytes FROM users WHERE id = ?1";
+
+#define SHOEBOX_UPLOAD_COLUMNS                                                                 \
+  "id, owner_id, length, received_bytes, hash_state, filename, sha256, mtime, device_id, "     \
+  "device_asset_id, mime_type, kind, state, final_key, asset_id, duplicate, created_at, "       \
+  "updated_at, expires_at"
+constexpr const char kInsertUpload[] =
+    "INSERT INTO uploads (" SHOEBOX_UPLOAD_COLUMNS ") VALUES "
+    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)";
+constexpr const char kSelectUpload[] =
+    "SELECT " SHOEBOX_UPLOAD_COLUMNS " FROM uploads WHERE id = ?1";
+constexpr const char kAcquireLease[] =
+    "UPDATE uploads SET lease_holder = ?2, lease_until = ?4 WHERE id = ?1 "
+    "AND (lease_holder = '' OR lease_holder = ?2 OR lease_until <= ?3)";
+constexpr const char kReleaseLease[] =
+    "UPDATE uploads SET lease_holder = '', lease_until = 0 WHERE id = ?1 AND lease_holder = ?2";
+constexpr const char kSaveProgress[] =
+    "UPDATE uploads SET received_bytes = ?2, hash_state = ?3, updated_at = ?4, expires_at = ?5, "
+    "lease_until = ?6 WHERE id = ?1 AND lease_holder = ?7";
+constexpr const char kSetUploadMediaType[] =
+    "UPDATE uploads SET mime_type = ?2, kind = ?3 WHERE id = ?1";
+constexpr const char kSetUploadFinalKey[] = "UPDATE uploads SET final_key = ?2 WHERE id = ?1";
+constexpr const char kCompleteUpload[] =
+    "UPDATE uploads SET state = 'completed', asset_id = ?2, duplicate = ?3, updated_at = ?4, "
+    "expires_at = ?5, lease_holder = '', lease_until = 0 WHERE id = ?1";
+constexpr const char kDeleteUpload[] = "DELETE FROM uploads WHERE id = ?1";
+constexpr const char kSelectExpiredUploads[] =
+    "SELECT " SHOEBOX_UPLOAD_COLUMNS " FROM uploads WHERE expires_at <= ?1 LIMIT ?2";
+constexpr const char kCountReceivingUploads[] =
+    "SELECT COUNT(*) FROM uploads WHERE state = 'receiving'";
+
+// ---------------------------------------------------------------- row mapping.
+User ReadUser(const Statement& s, int first = 0) {
+  User u;
+  u.id = s.Text(first + 0);
+  u.email = s.Text(first + 1);
+  u.name = s.Text(first + 2);
+  u.password_hash = s.Text(first + 3);
+  u.is_admin = s.Int(first + 4) != 0;
+  u.disabled = s.Int(first + 5) != 0;
+  u.quota_bytes = s.OptionalInt(first + 6);
+  u.used_bytes = s.Int(first + 7);
+  u.storage_label = s.Text(first + 8);
+  u.created_at = s.Int(first + 9);
+  return u;
+}
+
+std::string_view KindName(CredentialKind kind) {
+  return kind == CredentialKind::kApiKey ? "api_key" : "session";
+}
+
+Credential ReadCredential(const Statement& s) {
+  Credential c;
+  c.id = s.Text(0);
+  c.user_id = s.Text(1);
+  c.secret_hash = s.Text(2);
+  c.kind = s.Text(3) == "api_key" ? CredentialKind::kApiKey : CredentialKind::kSession;
+  c.name = s.Text(4);
+  c.created_at = s.Int(5);
+  c.last_used_at = s.Int(6);
+  c.expires_at = s.OptionalInt(7);
+  return c;
+}
+
+std::string_view MediaKindName(MediaKind kind) {
+  switch (kind) {
+    case MediaKind::kPhoto: return "photo";
+    case MediaKind::kVideo: return "video";
+    case MediaKind::kUnknown: break;
+  }
+  return "unknown";
+}
+
+MediaKind ParseMediaKind(std::string_view name) {
+  if (name == "photo") return MediaKind::kPhoto;
+  if (name == "video") return MediaKind::kVideo;
+  return MediaKind::kUnknown;
+}
+
+Asset ReadAsset(const Statement& s) {
+  Asset a;
+  a.id = s.Text(0);
+  a.owner_id = s.Text(1);
+  a.sha256 = s.Text(2);
+  a.blob_key = s.Text(3);
+  a.original_name = s.Text(4);
+  a.mime_type = s.Text(5);
+  a.kind = ParseMediaKind(s.Text(6));
+  a.size_bytes = s.Int(7);
+  a.taken_at = s.Int(8);
+  a.file_mtime = s.OptionalInt(9);
+  a.uploaded_at = s.Int(10);
+  a.device_id = s.Text(11);
+  a.device_asset_id = s.Text(12);
+  a.is_favorite = s.Int(13) != 0;
+  a.is_archived = s.Int(14) != 0;
+  a.trashed_at = s.OptionalInt(15);
+  return a;
+}
+
+Upload ReadUpload(const Statement& s) {
+  Upload u;
+  u.id = s.Text(0);
+  u.owner_id = s.Text(1);
+  u.length = s.Int(2);
+  u.offset = s.Int(3);
+  u.hash_state = s.Blob(4);
+  u.metadata.filename = s.Text(5);
+  u.metadata.sha256 = s.Text(6);
+  u.metadata.mtime = s.OptionalInt(7);
+  u.metadata.device_id = s.Text(8);
+  u.metadata.device_asset_id = s.Text(9);
+  u.mime_type = s.Text(10);
+  u.kind = ParseMediaKind(s.Text(11));
+  u.state = s.Text(12) == "completed" ? UploadState::kCompleted : UploadState::kReceiving;
+  u.final_key = s.Text(13);
+  u.asset_id = s.Text(14);
+  u.duplicate = s.Int(15) != 0;
+  u.created_at = s.Int(16);
+  u.updated_at = s.Int(17);
+  u.expires_at = s.Int(18);
+  return u;
+}
+
+Error NotFound(std::string_view what) {
+  return MakeError(ErrorCode::kNotFound, std::string(what) + " not found");
+}
+
+// ---------------------------------------------------------------- repositories.
+class SqliteUsers final : public UserRepository {
+ public:
+  explicit SqliteUsers(Database& db) : db_(db) {}
+
+  Result<User> Create(User user) override {
+    return db_.Write<User>([&](Connection& c) { return Insert(c, user); });
+  }
+
+  Result<User> CreateFirst(User user) override {
+    return db_.Write<User>([&](Connection& c) -> Result<User> {
+      SHOEBOX_ASSIGN(auto count, c.Prepare(kCountUsers));
+      SHOEBOX_TRY(count.Step());
+      if (count.Int(0) > 0) {
+        return MakeError(ErrorCode::kAlreadySetUp, "this server already has an administrator");
+      }
+      return Insert(c, user);
+    });
+  }
+
+  Result<std::optional<User>> FindByEmail(const std::string& email) override {
+    return db_.Read<std::optional<User>>([&](Connection& c) -> Result<std::optional<User>> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kSelectUserByEmail));
+      s.Bind(1, email);
+      SHOEBOX_ASSIGN(bool row, s.Step());
+      if (!row) return std::optional<User>();
+      return std::optional<User>(ReadUser(s));
+    });
+  }
+
+  Result<User> Get(const std::string& id) override {
+    return db_.Read<User>([&](Connection& c) { return GetIn(c, id); });
+  }
+
+  Result<std::vector<User>> List() override {
+    return db_.Read<std::vector<User>>([&](Connection& c) -> Result<std::vector<User>> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kSelectUsers));
+      std::vector<User> users;
+      while (true) {
+        SHOEBOX_ASSIGN(bool row, s.Step());
+        if (!row) break;
+        users.push_back(ReadUser(s));
+      }
+      return users;
+    });
+  }
+
+  Result<User> Update(const std::string& id, const UserPatch& patch) override {
+    return db_.Write<User>([&](Connection& c) -> Result<User> {
+      SHOEBOX_TRY(GetIn(c, id));
+      auto apply = [&](const char* sql, auto&& bind) -> Result<void> {
+        SHOEBOX_ASSIGN(auto s, c.Prepare(sql));
+        s.Bind(1, id);
+        bind(s);
+        return s.Run();
+      };
+      if (patch.name) SHOEBOX_TRY(apply(kUpdateUserName, [&](Statement& s) { s.Bind(2, *patch.name); }));
+      if (patch.password_hash) {
+        SHOEBOX_TRY(apply(kUpdateUserPassword, [&](Statement& s) { s.Bind(2, *patch.password_hash); }));
+      }
+      if (patch.is_admin) SHOEBOX_TRY(apply(kUpdateUserAdmin, [&](Statement& s) { s.Bind(2, *patch.is_admin); }));
+      if (patch.disabled) SHOEBOX_TRY(apply(kUpdateUserDisabled, [&](Statement& s) { s.Bind(2, *patch.disabled); }));
+      if (patch.quota_bytes) {
+        SHOEBOX_TRY(apply(kUpdateUserQuota, [&](Statement& s) { s.Bind(2, *patch.quota_bytes); }));
+      }
+      return GetIn(c, id);
+    });
+  }
+
+  Result<std::int64_t> Count() override {
+    return db_.Read<std::int64_t>([&](Connection& c) -> Result<std::int64_t> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kCountUsers));
+      SHOEBOX_TRY(s.Step());
+      return s.Int(0);
+    });
+  }
+
+ private:
+  static Result<User> GetIn(Connection& c, const std::string& id) {
+    SHOEBOX_ASSIGN(auto s, c.Prepare(kSelectUserById));
+    s.Bind(1, id);
+    SHOEBOX_ASSIGN(bool row, s.Step());
+    if (!row) return NotFound("user");
+    return ReadUser(s);
+  }
+
+  static Result<bool> Exists(Connection& c, const char* sql, const std::string& value) {
+    SHOEBOX_ASSIGN(auto s, c.Prepare(sql));
+    s.Bind(1, value);
+    return s.Step();
+  }
+
+  static Result<User> Insert(Connection& c, User& user) {
+    SHOEBOX_ASSIGN(bool taken, Exists(c, kUserEmailExists, user.email));
+    if (taken) return MakeError(ErrorCode::kEmailTaken, "a user with this email already exists");
+    std::string base = user.storage_label;
+    for (int n = 2;; ++n) {
+      SHOEBOX_ASSIGN(bool label_taken, Exists(c, kStorageLabelExists, user.storage_label));
+      if (!label_taken) break;
+      user.storage_label = base + "-" + std::to_string(n);
+    }
+    SHOEBOX_ASSIGN(auto s, c.Prepare(kInsertUser));
+    s.Bind(1, user.id).Bind(2, user.email).Bind(3, user.name).Bind(4, user.password_hash);
+    s.Bind(5, user.is_admin).Bind(6, user.disabled).Bind(7, user.quota_bytes);
+    s.Bind(8, user.storage_label).Bind(9, user.created_at);
+    SHOEBOX_TRY(s.Run());
+    user.used_bytes = 0;
+    return user;
+  }
+
+  Database& db_;
+};
+
+class SqliteCredentials final : public CredentialRepository {
+ public:
+  explicit SqliteCredentials(Database& db) : db_(db) {}
+
+  Result<void> Create(const Credential& k) override {
+    return db_.Write<void>([&](Connection& c) -> Result<void> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kInsertCredential));
+      s.Bind(1, k.id).Bind(2, k.user_id).Bind(3, k.secret_hash).Bind(4, KindName(k.kind));
+      s.Bind(5, k.name).Bind(6, k.created_at).Bind(7, k.last_used_at).Bind(8, k.expires_at);
+      return s.Run();
+    });
+  }
+
+  Result<std::optional<std::pair<Credential, User>>> FindBySecretHash(
+      const std::string& secret_hash, UnixMillis now) override {
+    using Found = std::optional<std::pair<Credential, User>>;
+    return db_.Read<Found>([&](Connection& c) -> Result<Found> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kSelectCredentialBySecret));
+      s.Bind(1, secret_hash).Bind(2, now);
+      SHOEBOX_ASSIGN(bool row, s.Step());
+      if (!row) return Found();
+      return Found(std::make_pair(ReadCredential(s), ReadUser(s, 8)));
+    });
+  }
+
+  Result<void> Touch(const std::string& id, UnixMillis now) override {
+    return db_.Write<void>([&](Connection& c) -> Result<void> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kTouchCredential));
+      s.Bind(1, id).Bind(2, now);
+      return s.Run();
+    });
+  }
+
+  Result<std::vector<Credential>> ListForUser(const std::string& user_id,
+                                              CredentialKind kind) override {
+    return db_.Read<std::vector<Credential>>([&](Connection& c) -> Result<std::vector<Credential>> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kSelectCredentialsForUser));
+      s.Bind(1, user_id).Bind(2, KindName(kind));
+      std::vector<Credential> out;
+      while (true) {
+        SHOEBOX_ASSIGN(bool row, s.Step());
+        if (!row) break;
+        out.push_back(ReadCredential(s));
+      }
+      return out;
+    });
+  }
+
+  Result<void> Delete(const std::string& user_id, const std::string& id) override {
+    return db_.Write<void>([&](Connection& c) -> Result<void> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kDeleteCredential));
+      s.Bind(1, id).Bind(2, user_id);
+      SHOEBOX_TRY(s.Run());
+      if (s.Changes() == 0) return NotFound("key");
+      return {};
+    });
+  }
+
+  Result<void> DeleteAllForUser(const std::string& user_id) override {
+    return db_.Write<void>([&](Connection& c) -> Result<void> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kDeleteCredentialsForUser));
+      s.Bind(1, user_id);
+      return s.Run();
+    });
+  }
+
+ private:
+  Database& db_;
+};
+
+class SqliteLoginAttempts final : public LoginAttemptRepository {
+ public:
+  explicit SqliteLoginAttempts(Database& db) : db_(db) {}
+
+  Result<void> RecordFailure(const std::string& key, UnixMillis now) override {
+    return Run(kInsertLoginFailure, key, now);
+  }
+  Result<std::int64_t> CountFailuresSince(const std::string& key, UnixMillis since) override {
+    return db_.Read<std::int64_t>([&](Connection& c) -> Result<std::int64_t> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kCountLoginFailures));
+      s.Bind(1, key).Bind(2, since);
+      SHOEBOX_TRY(s.Step());
+      return s.Int(0);
+    });
+  }
+  Result<void> Clear(const std::string& key) override {
+    return db_.Write<void>([&](Connection& c) -> Result<void> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kClearLoginFailures));
+      s.Bind(1, key);
+      return s.Run();
+    });
+  }
+  Result<void> DeleteOlderThan(UnixMillis before) override {
+    return db_.Write<void>([&](Connection& c) -> Result<void> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kDeleteOldLoginFailures));
+      s.Bind(1, before);
+      return s.Run();
+    });
+  }
+
+ private:
+  Result<void> Run(const char* sql, const std::string& key, UnixMillis at) {
+    return db_.Write<void>([&](Connection& c) -> Result<void> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(sql));
+      s.Bind(1, key).Bind(2, at);
+      return s.Run();
+    });
+  }
+  Database& db_;
+};
+
+class SqliteAssets final : public AssetRepository {
+ public:
+  explicit SqliteAssets(Database& db) : db_(db) {}
+
+  Result<Asset> Get(const std::string& id) override {
+    return db_.Read<Asset>([&](Connection& c) { return GetIn(c, id); });
+  }
+
+  Result<std::vector<Asset>> List(const AssetQuery& q) override {
+    return db_.Read<std::vector<Asset>>([&](Connection& c) -> Result<std::vector<Asset>> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kListAssets));
+      s.Bind(1, q.owner_id).Bind(2, static_cast<int>(q.visibility)).Bind(3, q.favorites_only);
+      if (q.after) {
+        s.Bind(4, q.after->first).Bind(5, q.after->second);
+      } else {
+        s.BindNull(4).BindNull(5);
+      }
+      s.Bind(6, q.limit);
+      std::vector<Asset> out;
+      while (true) {
+        SHOEBOX_ASSIGN(bool row, s.Step());
+        if (!row) break;
+        out.push_back(ReadAsset(s));
+      }
+      return out;
+    });
+  }
+
+  Result<std::vector<ChecksumMatch>> FindByChecksums(
+      const std::string& owner_id, const std::vector<std::string>& sha256s) override {
+    std::string list = nlohmann::json(sha256s).dump();
+    return db_.Read<std::vector<ChecksumMatch>>(
+        [&](Connection& c) -> Result<std::vector<ChecksumMatch>> {
+          std::vector<ChecksumMatch> out;
+          SHOEBOX_ASSIGN(auto s, c.Prepare(kFindAssetsByChecksums));
+          s.Bind(1, owner_id).Bind(2, list);
+          while (true) {
+            SHOEBOX_ASSIGN(bool row, s.Step());
+            if (!row) break;
+            out.push_back(ChecksumMatch{s.Text(0), s.Text(1), false, 0});
+          }
+          SHOEBOX_ASSIGN(auto t, c.Prepare(kFindTombstonesByChecksums));
+          t.Bind(1, owner_id).Bind(2, list);
+          while (true) {
+            SHOEBOX_ASSIGN(bool row, t.Step());
+            if (!row) break;
+            out.push_back(ChecksumMatch{t.Text(0), "", true, t.Int(1)});
+          }
+          return out;
+        });
+  }
+
+  Result<Asset> UpdateFlags(const std::string& id, const AssetFlagsPatch& patch) override {
+    return db_.Write<Asset>([&](Connection& c) -> Result<Asset> {
+      SHOEBOX_TRY(GetIn(c, id));
+      if (patch.is_favorite) {
+        SHOEBOX_ASSIGN(auto s, c.Prepare(kUpdateAssetFavorite));
+        s.Bind(1, id).Bind(2, *patch.is_favorite);
+        SHOEBOX_TRY(s.Run());
+      }
+      if (patch.is_archived) {
+        SHOEBOX_ASSIGN(auto s, c.Prepare(kUpdateAssetArchived));
+        s.Bind(1, id).Bind(2, *patch.is_archived);
+        SHOEBOX_TRY(s.Run());
+      }
+      return GetIn(c, id);
+    });
+  }
+
+  Result<void> SetTrashed(const std::string& id, std::optional<UnixMillis> trashed_at) override {
+    return db_.Write<void>([&](Connection& c) -> Result<void> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kSetAssetTrashed));
+      s.Bind(1, id).Bind(2, trashed_at);
+      SHOEBOX_TRY(s.Run());
+      if (s.Changes() == 0) return NotFound("asset");
+      return {};
+    });
+  }
+
+  Result<std::int64_t> PurgeTrashed(const std::string& owner_id, UnixMillis trashed_before,
+                                    UnixMillis now) override {
+    std::int64_t total = 0;
+    while (true) {
+      SHOEBOX_ASSIGN(std::int64_t purged, db_.Write<std::int64_t>([&](Connection& c) {
+        return PurgeBatch(c, owner_id, trashed_before, now);
+      }));
+      total += purged;
+      if (purged == 0) return total;
+    }
+  }
+
+  Result<std::vector<std::string>> PendingBlobDeletions(int limit) override {
+    return db_.Read<std::vector<std::string>>([&](Connection& c) -> Result<std::vector<std::string>> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kSelectPendingBlobDeletions));
+      s.Bind(1, limit);
+      std::vector<std::string> keys;
+      while (true) {
+        SHOEBOX_ASSIGN(bool row, s.Step());
+        if (!row) break;
+        keys.push_back(s.Text(0));
+      }
+      return keys;
+    });
+  }
+
+  Result<void> ForgetPendingBlobDeletion(const std::string& blob_key) override {
+    return db_.Write<void>([&](Connection& c) -> Result<void> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kDeletePendingBlobDeletion));
+      s.Bind(1, blob_key);
+      return s.Run();
+    });
+  }
+
+  Result<void> ForEach(const std::function<void(const Asset&)>& visit) override {
+    return db_.Read<void>([&](Connection& c) -> Result<void> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kSelectAllAssets));
+      while (true) {
+        SHOEBOX_ASSIGN(bool row, s.Step());
+        if (!row) return {};
+        visit(ReadAsset(s));
+      }
+    });
+  }
+
+  Result<StoreTotals> Totals() override {
+    return db_.Read<StoreTotals>([&](Connection& c) -> Result<StoreTotals> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kAssetTotals));
+      SHOEBOX_TRY(s.Step());
+      return StoreTotals{s.Int(0), s.Int(1)};
+    });
+  }
+
+ private:
+  static Result<Asset> GetIn(Connection& c, const std::string& id) {
+    SHOEBOX_ASSIGN(auto s, c.Prepare(kSelectAssetById));
+    s.Bind(1, id);
+    SHOEBOX_ASSIGN(bool row, s.Step());
+    if (!row) return NotFound("asset");
+    return ReadAsset(s);
+  }
+
+  static Result<std::int64_t> PurgeBatch(Connection& c, const std::string& owner_id,
+                                         UnixMillis trashed_before, UnixMillis now) {
+    struct Doomed {
+      std::string id, owner_id, sha256, blob_key;
+      std::int64_t size;
+    };
+    std::vector<Doomed> doomed;
+    {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kSelectTrashedBefore));
+      s.Bind(1, trashed_before).Bind(2, owner_id);
+      while (true) {
+        SHOEBOX_ASSIGN(bool row, s.Step());
+        if (!row) break;
+        doomed.push_back({s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Int(4)});
+      }
+    }
+    for (const Doomed& d : doomed) {
+      {
+        SHOEBOX_ASSIGN(auto s, c.Prepare(kDeleteAsset));
+        s.Bind(1, d.id);
+        SHOEBOX_TRY(s.Run());
+      }
+      {
+        SHOEBOX_ASSIGN(auto s, c.Prepare(kUpsertTombstone));
+        s.Bind(1, d.owner_id).Bind(2, d.sha256).Bind(3, now);
+        SHOEBOX_TRY(s.Run());
+      }
+      {
+        SHOEBOX_ASSIGN(auto s, c.Prepare(kQueueBlobDeletion));
+        s.Bind(1, d.blob_key).Bind(2, now);
+        SHOEBOX_TRY(s.Run());
+      }
+      {
+        SHOEBOX_ASSIGN(auto s, c.Prepare(kAddUsedBytes));
+        s.Bind(1, d.owner_id).Bind(2, -d.size);
+        SHOEBOX_TRY(s.Run());
+      }
+    }
+    return static_cast<std::int64_t>(doomed.size());
+  }
+
+  Database& db_;
+};
+
+class SqliteUploads final : public UploadRepository {
+ public:
+  explicit SqliteUploads(Database& db) : db_(db) {}
+
+  Result<void> Create(const Upload& u) override {
+    return db_.Write<void>([&](Connection& c) -> Result<void> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kInsertUpload));
+      s.Bind(1, u.id).Bind(2, u.owner_id).Bind(3, u.length).Bind(4, u.offset);
+      s.BindBlob(5, u.hash_state).Bind(6, u.metadata.filename).Bind(7, u.metadata.sha256);
+      s.Bind(8, u.metadata.mtime).Bind(9, u.metadata.device_id).Bind(10, u.metadata.device_asset_id);
+      s.Bind(11, u.mime_type).Bind(12, MediaKindName(u.kind));
+      s.Bind(13, u.state == UploadState::kCompleted ? "completed" : "receiving");
+      s.Bind(14, u.final_key).Bind(15, u.asset_id).Bind(16, u.duplicate);
+      s.Bind(17, u.created_at).Bind(18, u.updated_at).Bind(19, u.expires_at);
+      return s.Run();
+    });
+  }
+
+  Result<Upload> Get(const std::string& id) override {
+    return db_.Read<Upload>([&](Connection& c) -> Result<Upload> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kSelectUpload));
+      s.Bind(1, id);
+      SHOEBOX_ASSIGN(bool row, s.Step());
+      if (!row) return NotFound("upload");
+      return ReadUpload(s);
+    });
+  }
+
+  Result<void> AcquireLease(const std::string& id, const std::string& holder, UnixMillis now,
+                            UnixMillis until) override {
+    return db_.Write<void>([&](Connection& c) -> Result<void> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kAcquireLease));
+      s.Bind(1, id).Bind(2, holder).Bind(3, now).Bind(4, until);
+      SHOEBOX_TRY(s.Run());
+      if (s.Changes() == 0) {
+        return MakeError(ErrorCode::kUploadLocked,
+                         "another request is writing to this upload; retry shortly");
+      }
+      return {};
+    });
+  }
+
+  Result<void> ReleaseLease(const std::string& id, const std::string& holder) override {
+    return db_.Write<void>([&](Connection& c) -> Result<void> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kReleaseLease));
+      s.Bind(1, id).Bind(2, holder);
+      return s.Run();
+    });
+  }
+
+  Result<void> SaveProgress(const std::string& id, const std::string& holder,
+                            std::int64_t offset, const std::string& hash_state, UnixMillis now,
+                            UnixMillis expires_at, UnixMillis lease_until) override {
+    return db_.Write<void>([&](Connection& c) -> Result<void> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kSaveProgress));
+      s.Bind(1, id).Bind(2, offset).BindBlob(3, hash_state).Bind(4, now).Bind(5, expires_at);
+      s.Bind(6, lease_until).Bind(7, holder);
+      SHOEBOX_TRY(s.Run());
+      if (s.Changes() == 0) {
+        return MakeError(ErrorCode::kUploadLocked, "this request lost its lease on the upload");
+      }
+      return {};
+    });
+  }
+
+  Result<void> SetMediaType(const std::string& id, const std::string& mime_type,
+                            MediaKind kind) override {
+    return db_.Write<void>([&](Connection& c) -> Result<void> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kSetUploadMediaType));
+      s.Bind(1, id).Bind(2, mime_type).Bind(3, MediaKindName(kind));
+      return s.Run();
+    });
+  }
+
+  Result<void> SetFinalKey(const std::string& id, const std::string& key) override {
+    return db_.Write<void>([&](Connection& c) -> Result<void> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kSetUploadFinalKey));
+      s.Bind(1, id).Bind(2, key);
+      return s.Run();
+    });
+  }
+
+  Result<Upload> Complete(const std::string& id, const Asset& a, UnixMillis now,
+                          UnixMillis expires_at) override {
+    return db_.Write<Upload>([&](Connection& c) -> Result<Upload> {
+      std::string asset_id = a.id;
+      bool duplicate = false;
+      {
+        SHOEBOX_ASSIGN(auto s, c.Prepare(kSelectAssetIdByChecksum));
+        s.Bind(1, a.owner_id).Bind(2, a.sha256);
+        SHOEBOX_ASSIGN(bool row, s.Step());
+        if (row) {
+          asset_id = s.Text(0);
+          duplicate = true;
+        }
+      }
+      if (!duplicate) {
+        {
+          SHOEBOX_ASSIGN(auto s, c.Prepare(kSelectQuota));
+          s.Bind(1, a.owner_id);
+          SHOEBOX_ASSIGN(bool row, s.Step());
+          if (!row) return NotFound("user");
+          auto quota = s.OptionalInt(0);
+          if (quota && s.Int(1) + a.size_bytes > *quota) {
+            return MakeError(ErrorCode::kQuotaExceeded,
+                             "this upload would exceed your storage quota");
+          }
+        }
+        SHOEBOX_ASSIGN(auto s, c.Prepare(kInsertAsset));
+        s.Bind(1, a.id).Bind(2, a.owner_id).Bind(3, a.sha256).Bind(4, a.blob_key);
+        s.Bind(5, a.original_name).Bind(6, a.mime_type).Bind(7, MediaKindName(a.kind));
+        s.Bind(8, a.size_bytes).Bind(9, a.taken_at).Bind(10, a.file_mtime).Bind(11, a.uploaded_at);
+        s.Bind(12, a.device_id).Bind(13, a.device_asset_id).Bind(14, a.is_favorite);
+        s.Bind(15, a.is_archived);
+        s.Bind(16, a.trashed_at);
+        SHOEBOX_TRY(s.Run());
+        SHOEBOX_ASSIGN(auto used, c.Prepare(kAddUsedBytes));
+        used.Bind(1, a.owner_id).Bind(2, a.size_bytes);
+        SHOEBOX_TRY(used.Run());
+        SHOEBOX_ASSIGN(auto tomb, c.Prepare(kDeleteTombstone));
+        tomb.Bind(1, a.owner_id).Bind(2, a.sha256);
+        SHOEBOX_TRY(tomb.Run());
+      }
+      {
+        SHOEBOX_ASSIGN(auto s, c.Prepare(kCompleteUpload));
+        s.Bind(1, id).Bind(2, asset_id).Bind(3, duplicate).Bind(4, now).Bind(5, expires_at);
+        SHOEBOX_TRY(s.Run());
+        if (s.Changes() == 0) return NotFound("upload");
+      }
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kSelectUpload));
+      s.Bind(1, id);
+      SHOEBOX_TRY(s.Step());
+      return ReadUpload(s);
+    });
+  }
+
+  Result<void> Delete(const std::string& id) override {
+    return db_.Write<void>([&](Connection& c) -> Result<void> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kDeleteUpload));
+      s.Bind(1, id);
+      return s.Run();
+    });
+  }
+
+  Result<std::vector<Upload>> ListExpired(UnixMillis now, int limit) override {
+    return db_.Read<std::vector<Upload>>([&](Connection& c) -> Result<std::vector<Upload>> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kSelectExpiredUploads));
+      s.Bind(1, now).Bind(2, limit);
+      std::vector<Upload> out;
+      while (true) {
+        SHOEBOX_ASSIGN(bool row, s.Step());
+        if (!row) break;
+        out.push_back(ReadUpload(s));
+      }
+      return out;
+    });
+  }
+
+  Result<std::int64_t> CountReceiving() override {
+    return db_.Read<std::int64_t>([&](Connection& c) -> Result<std::int64_t> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kCountReceivingUploads));
+      SHOEBOX_TRY(s.Step());
+      return s.Int(0);
+    });
+  }
+
+ private:
+  Database& db_;
+};
+
+class SqliteMetadataStore final : public MetadataStore {
+ public:
+  explicit SqliteMetadataStore(std::unique_ptr<Database> db)
+      : db_(std::move(db)), users_(*db_), credentials_(*db_), login_attempts_(*db_),
+        assets_(*db_), uploads_(*db_) {}
+
+  UserRepository& Users() override { return users_; }
+  CredentialRepository& Credentials() override { return credentials_; }
+  LoginAttemptRepository& LoginAttempts() override { return login_attempts_; }
+  AssetRepository& Assets() override { return assets_; }
+  UploadRepository& Uploads() override { return uploads_; }
+  Result<void> Ping() override {
+    return db_->Read<void>([](Connection& c) -> Result<void> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kCountUsers));
+      return s.Run();
+    });
+  }
+
+ private:
+  std::unique_ptr<Database> db_;
+  SqliteUsers users_;
+  SqliteCredentials credentials_;
+  SqliteLoginAttempts login_attempts_;
+  SqliteAssets assets_;
+  SqliteUploads uploads_;
+};
+
+Result<void> Migrate(Database& db) {
+  return db.Write<void>([](Connection& c) -> Result<void> {
+    SHOEBOX_TRY(c.Exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+        "applied_at INTEGER NOT NULL)"));
+    static constexpr char kMaxVersion[] = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
+    SHOEBOX_ASSIGN(auto s, c.Prepare(kMaxVersion));
+    SHOEBOX_TRY(s.Step());
+    std::int64_t current = s.Int(0);
+    if (current > LatestSchemaVersion()) {
+      return MakeError(ErrorCode::kInternal,
+                       "the database was written by a newer Shoebox (schema version " +
+                           std::to_string(current) + "); upgrade this server");
+    }
+    for (const Migration& m : Migrations()) {
+      if (m.version <= current) continue;
+      SHOEBOX_TRY(c.Exec(m.sql));
+      SHOEBOX_TRY(c.Exec("INSERT INTO schema_migrations (version, applied_at) VALUES (" +
+                         std::to_string(m.version) + ", CAST(strftime('%s','now') AS INTEGER)*1000)"));
+    }
+    return {};
+  });
+}
+
+}  // namespace
+
+int LatestSchemaVersion() { return Migrations().back().version; }
+
+Result<std::unique_ptr<MetadataStore>> OpenSqliteMetadataStore(const std::string& path,
+                                                               int pool_size) {
+  SHOEBOX_ASSIGN(auto db, Database::Open(path, pool_size));
+  SHOEBOX_TRY(Migrate(*db));
+  return std::unique_ptr<MetadataStore>(new SqliteMetadataStore(std::move(db)));
+}
+
+}  // namespace shoebox::sqlite

@@ -1,0 +1,96 @@
+#include "adapters/sqlite/sqlite_migrations.h"
+
+namespace shoebox::sqlite {
+
+const std::vector<Migration>& Migrations() {
+  static const std::vector<Migration> migrations = {
+      {1, R"sql(
+CREATE TABLE users (
+  id TEXT PRIMARY KEY,
+  email TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  is_admin INTEGER NOT NULL DEFAULT 0,
+  disabled INTEGER NOT NULL DEFAULT 0,
+  quota_bytes INTEGER,
+  used_bytes INTEGER NOT NULL DEFAULT 0,
+  storage_label TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE credentials (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id),
+  secret_hash TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_used_at INTEGER NOT NULL,
+  expires_at INTEGER
+);
+CREATE INDEX credentials_by_user ON credentials(user_id, kind);
+CREATE TABLE login_failures (
+  attempt_key TEXT NOT NULL,
+  failed_at INTEGER NOT NULL
+);
+CREATE INDEX login_failures_by_key ON login_failures(attempt_key, failed_at);
+CREATE TABLE assets (
+  id TEXT PRIMARY KEY,
+  owner_id TEXT NOT NULL REFERENCES users(id),
+  sha256 TEXT NOT NULL,
+  blob_key TEXT NOT NULL UNIQUE,
+  original_name TEXT NOT NULL,
+  mime_type TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  size_bytes INTEGER NOT NULL,
+  taken_at INTEGER NOT NULL,
+  file_mtime INTEGER,
+  uploaded_at INTEGER NOT NULL,
+  device_id TEXT NOT NULL,
+  device_asset_id TEXT NOT NULL,
+  is_favorite INTEGER NOT NULL DEFAULT 0,
+  is_archived INTEGER NOT NULL DEFAULT 0,
+  trashed_at INTEGER
+);
+CREATE UNIQUE INDEX assets_by_owner_checksum ON assets(owner_id, sha256);
+CREATE INDEX assets_timeline ON assets(owner_id, taken_at DESC, id DESC);
+CREATE INDEX assets_trashed ON assets(trashed_at) WHERE trashed_at IS NOT NULL;
+CREATE TABLE tombstones (
+  owner_id TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  deleted_at INTEGER NOT NULL,
+  PRIMARY KEY (owner_id, sha256)
+);
+CREATE TABLE pending_blob_deletions (
+  blob_key TEXT PRIMARY KEY,
+  queued_at INTEGER NOT NULL
+);
+CREATE TABLE uploads (
+  id TEXT PRIMARY KEY,
+  owner_id TEXT NOT NULL REFERENCES users(id),
+  length INTEGER NOT NULL,
+  received_bytes INTEGER NOT NULL DEFAULT 0,
+  hash_state BLOB NOT NULL,
+  filename TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  mtime INTEGER,
+  device_id TEXT NOT NULL,
+  device_asset_id TEXT NOT NULL,
+  mime_type TEXT NOT NULL DEFAULT '',
+  kind TEXT NOT NULL DEFAULT 'unknown',
+  state TEXT NOT NULL,
+  final_key TEXT NOT NULL DEFAULT '',
+  asset_id TEXT NOT NULL DEFAULT '',
+  duplicate INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  lease_holder TEXT NOT NULL DEFAULT '',
+  lease_until INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX uploads_by_expiry ON uploads(expires_at);
+)sql"},
+  };
+  return migrations;
+}
+
+}  // namespace shoebox::sqlite

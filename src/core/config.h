@@ -1,0 +1,66 @@
+// Server configuration: defaults, overridden by a TOML file, overridden by SHOEBOX_* environment
+// variables, overridden by command-line flags. Every key `section.name` has the environment
+// variable SHOEBOX_SECTION_NAME (e.g. server.listen -> SHOEBOX_SERVER_LISTEN).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+
+namespace shoebox {
+
+inline constexpr const char* kDefaultListen = "127.0.0.1:3420";
+
+struct ServerConfig {
+  // [storage]
+  std::string data_dir = "shoebox-data";
+  // [server]
+  std::string listen = kDefaultListen;
+  std::int64_t io_threads = 2;
+  // Threads that run request handlers (database, disk); bounds concurrent blocking work.
+  std::int64_t worker_threads = 32;
+  std::int64_t idle_timeout_seconds = 75;
+  std::int64_t max_header_bytes = 16 * 1024;
+  std::int64_t max_json_body_bytes = 8 * 1024 * 1024;
+  std::int64_t shutdown_grace_seconds = 10;
+  // [limits] (decimal units, as Google Photos publishes them)
+  std::int64_t photo_max_bytes = 75'000'000;
+  std::int64_t photo_max_pixels = 100'000'000;
+  std::int64_t video_max_bytes = 10'000'000'000;
+  // [uploads]
+  // The largest body one PATCH may carry; put it under a proxy's body cap (Cloudflare: 100 MB).
+  std::int64_t max_patch_bytes = 10'000'000'000;
+  std::int64_t upload_expire_hours = 24;
+  // [trash]
+  std::int64_t trash_retention_days = 60;
+  // [auth]
+  std::int64_t session_days = 30;
+  std::int64_t login_max_failures = 10;
+  std::int64_t login_window_minutes = 15;
+  bool cookie_secure = false;
+  // [maintenance]
+  std::int64_t maintenance_interval_seconds = 300;
+  // [log]
+  std::string log_level = "info";
+  std::string log_format = "json";
+  // [metrics]
+  bool metrics_enabled = true;
+};
+
+// Builds the configuration. `config_file` may be empty (no file); `environment` holds the process
+// environment (name -> value); `flags` holds command-line overrides by key ("server.listen").
+// Fails with kBadRequest naming the key on an unknown key, a wrong type or an unreadable file.
+Result<ServerConfig> LoadServerConfig(const std::string& config_file,
+                                      const std::map<std::string, std::string>& environment,
+                                      const std::map<std::string, std::string>& flags);
+
+std::map<std::string, std::string> CurrentEnvironment();
+
+// All keys with their current values, for `shoebox-server config` and the docs.
+std::vector<std::pair<std::string, std::string>> DescribeConfig(const ServerConfig& config);
+
+}  // namespace shoebox

@@ -1,0 +1,457 @@
+#include "services/upload_service.h"
+
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+#include <vector>
+
+#include "core/hashing.h"
+#include "core/ids.h"
+#include "core/text.h"
+
+namespace shoebox {
+namespace {
+
+// How long a completed upload is remembered, so a client that lost the completing response
+// can still ask (HEAD) what its upload became.
+constexpr std::int64_t kCompletedRetentionMs = 24 * 3600 * 1000LL;
+// Staging areas with no upload row (a crash between the two) are removed after this.
+constexpr std::int64_t kOrphanStagingAgeMs = 3600 * 1000LL;
+
+struct InFlightGuard {
+  std::atomic<std::int64_t>& counter;
+  explicit InFlightGuard(std::atomic<std::int64_t>& c) : counter(c) { ++counter; }
+  ~InFlightGuard() { --counter; }
+};
+
+std::optional<UnixMillis> ParseMtime(std::string_view text) {
+  if (auto rfc = ParseRfc3339(text)) return rfc;
+  // Unix seconds with an optional fraction.
+  auto dot = text.find('.');
+  auto whole = ParseNonNegativeInt(text.substr(0, dot));
+  if (!whole || *whole > 253402300799LL) return std::nullopt;
+  UnixMillis millis = *whole * 1000;
+  if (dot != std::string_view::npos) {
+    std::string_view fraction = text.substr(dot + 1);
+    if (fraction.empty() || !ParseNonNegativeInt(fraction)) return std::nullopt;
+    std::string digits(fraction.substr(0, 3));
+    while (digits.size() < 3) digits.push_back('0');
+    millis += *ParseNonNegativeInt(digits);
+  }
+  return millis;
+}
+
+std::string LibraryKey(const std::string& storage_label, UnixMillis taken_at,
+                       const std::string& filename) {
+  std::time_t seconds = taken_at / 1000;
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char folder[32];
+  std::snprintf(folder, sizeof folder, "%04d/%02d", tm.tm_year + 1900, tm.tm_mon + 1);
+  return "library/" + storage_label + "/" + folder + "/" + SafeFileName(filename);
+}
+
+}  // namespace
+
+Result<UploadMetadata> ParseUploadMetadata(std::string_view header) {
+  UploadMetadata metadata;
+  if (TrimSpaces(header).empty()) return metadata;
+  for (std::string_view pair : SplitAndTrim(header, ',')) {
+    auto space = pair.find(' ');
+    std::string_view key = pair.substr(0, space);
+    std::string value;
+    if (space != std::string_view::npos) {
+      auto decoded = Base64Decode(TrimSpaces(pair.substr(space + 1)));
+      if (!decoded) {
+        return MakeError(ErrorCode::kBadRequest,
+                         "Upload-Metadata: value of '" + std::string(key) + "' is not base64");
+      }
+      value = std::move(*decoded);
+    }
+    if (key.empty()) return MakeError(ErrorCode::kBadRequest, "Upload-Metadata: empty key");
+    if (key == "filename" || (key == "name" && metadata.filename.empty())) {
+      metadata.filename = value;
+    } else if (key == "sha256") {
+      std::string hex = AsciiLower(value);
+      if (!IsSha256Hex(hex)) {
+        return MakeError(ErrorCode::kBadRequest, "Upload-Metadata: sha256 must be 64 hex digits");
+      }
+      metadata.sha256 = hex;
+    } else if (key == "mtime") {
+      metadata.mtime = ParseMtime(value);
+      if (!metadata.mtime) {
+        return MakeError(ErrorCode::kBadRequest,
+                         "Upload-Metadata: mtime must be Unix seconds or an RFC 3339 time");
+      }
+    } else if (key == "device_id" || key == "device_asset_id") {
+      if (value.size() > 512 || !IsCleanUtf8(value)) {
+        return MakeError(ErrorCode::kBadRequest,
+                         "Upload-Metadata: " + std::string(key) + " must be printable, <= 512 bytes");
+      }
+      (key == "device_id" ? metadata.device_id : metadata.device_asset_id) = value;
+    }
+  }
+  return metadata;
+}
+
+std::string UploadService::NewHolder() const { return instance_id_ + "/" + RandomToken(9); }
+
+Result<Upload> UploadService::Create(const Caller& caller, std::int64_t length,
+                                     const UploadMetadata& metadata) {
+  SHOEBOX_TRY(CheckDeclaredLength(settings_.limits, metadata.filename, length));
+  SHOEBOX_ASSIGN(User owner, users_.Get(caller.user.id));
+  if (owner.quota_bytes && owner.used_bytes + length > *owner.quota_bytes) {
+    return MakeError(ErrorCode::kQuotaExceeded,
+                     "this upload (" + FormatBytes(length) + ") would exceed your storage quota (" +
+                         FormatBytes(owner.used_bytes) + " of " + FormatBytes(*owner.quota_bytes) +
+                         " used)");
+  }
+  if (auto free = blobs_.FreeBytes(); free && *free < length) {
+    return MakeError(ErrorCode::kInsufficientStorage,
+                     "the server has " + FormatBytes(*free) + " free, not enough for " +
+                         FormatBytes(length));
+  }
+  UnixMillis now = clock_.Now();
+  Upload upload;
+  upload.id = NewId(now);
+  upload.owner_id = caller.user.id;
+  upload.length = length;
+  upload.hash_state = Sha256Stream().SaveState();
+  upload.metadata = metadata;
+  if (upload.metadata.filename.empty()) upload.metadata.filename = "upload";
+  upload.created_at = upload.updated_at = now;
+  upload.expires_at = now + settings_.expire_after_ms;
+  SHOEBOX_TRY(uploads_.Create(upload));
+  auto staging = blobs_.OpenStaging(upload.id, 0);
+  if (!staging) {
+    (void)uploads_.Delete(upload.id);
+    return staging.error();
+  }
+  return upload;
+}
+
+Result<UploadStatus> UploadService::Status(const Caller& caller, const std::string& upload_id) {
+  SHOEBOX_ASSIGN(Upload upload, policy_.OwnedUpload(caller, upload_id));
+  if (upload.state == UploadState::kCompleted) {
+    return UploadStatus{upload, upload.asset_id, upload.duplicate};
+  }
+  if (upload.expires_at <= clock_.Now()) {
+    Discard(upload);
+    return MakeError(ErrorCode::kUploadExpired, "this upload expired; start it again");
+  }
+  if (upload.offset == upload.length) {
+    // Every byte arrived but the completion was cut off: finish it now.
+    std::string holder = NewHolder();
+    UnixMillis now = clock_.Now();
+    SHOEBOX_TRY(uploads_.AcquireLease(upload.id, holder, now, now + settings_.lease_ms));
+    auto status = [&]() -> Result<UploadStatus> {
+      SHOEBOX_ASSIGN(Upload fresh, uploads_.Get(upload.id));
+      if (fresh.state == UploadState::kCompleted) {
+        return UploadStatus{fresh, fresh.asset_id, fresh.duplicate};
+      }
+      auto hash = Sha256Stream::RestoreState(fresh.hash_state);
+      std::string sha;
+      if (hash) {
+        sha = hash->FinishHex();
+      } else {
+        SHOEBOX_ASSIGN(sha, HashStaged(fresh));
+      }
+      if (fresh.kind == MediaKind::kUnknown) SHOEBOX_TRY(Probe(fresh));
+      return Finalize(fresh, sha);
+    }();
+    (void)uploads_.ReleaseLease(upload.id, holder);
+    return status;
+  }
+  return UploadStatus{upload, std::nullopt, false};
+}
+
+Result<UploadStatus> UploadService::Append(const Caller& caller, const std::string& upload_id,
+                                           std::int64_t offset,
+                                           std::optional<std::int64_t> declared_length,
+                                           const std::optional<RequestChecksum>& checksum,
+                                           ByteSource& body) {
+  InFlightGuard in_flight(in_flight_);
+  SHOEBOX_ASSIGN(Upload upload, policy_.OwnedUpload(caller, upload_id));
+  if (upload.state == UploadState::kCompleted) {
+    return MakeError(ErrorCode::kUploadComplete, "this upload is already complete");
+  }
+  UnixMillis now = clock_.Now();
+  if (upload.expires_at <= now) {
+    Discard(upload);
+    return MakeError(ErrorCode::kUploadExpired, "this upload expired; start it again");
+  }
+  if (offset != upload.offset) {
+    return MakeError(ErrorCode::kOffsetMismatch,
+                     "Upload-Offset " + std::to_string(offset) + " does not match the " +
+                         std::to_string(upload.offset) + " bytes received; ask HEAD and resume");
+  }
+  if (declared_length) {
+    if (*declared_length > settings_.max_patch_bytes) {
+      return MakeError(ErrorCode::kPayloadTooLarge,
+                       "one request may carry at most " + std::to_string(settings_.max_patch_bytes) +
+                           " bytes; send smaller chunks");
+    }
+    if (offset + *declared_length > upload.length) {
+      return MakeError(ErrorCode::kUploadLengthExceeded,
+                       "the body would go past Upload-Length " + std::to_string(upload.length));
+    }
+  }
+  std::string holder = NewHolder();
+  SHOEBOX_TRY(uploads_.AcquireLease(upload.id, holder, now, now + settings_.lease_ms));
+  auto result = Receive(std::move(upload), offset, checksum, body, holder);
+  (void)uploads_.ReleaseLease(upload_id, holder);
+  return result;
+}
+
+Result<UploadStatus> UploadService::Receive(Upload upload, std::int64_t offset,
+                                            const std::optional<RequestChecksum>& checksum,
+                                            ByteSource& body, const std::string& holder) {
+  std::optional<Sha256Stream> hash = Sha256Stream::RestoreState(upload.hash_state);
+  if (!hash) {
+    // Saved by another build: hash again what is on disk.
+    hash.emplace();
+    SHOEBOX_ASSIGN(auto reader, blobs_.ReadStaging(upload.id, 0, offset));
+    std::vector<char> buffer(1 << 20);
+    while (true) {
+      SHOEBOX_ASSIGN(std::size_t n, reader->Read(buffer));
+      if (n == 0) break;
+      hash->Update(std::span<const char>(buffer.data(), n));
+    }
+  }
+  std::optional<RequestDigest> digest;
+  if (checksum) {
+    digest = RequestDigest::Create(checksum->algorithm);
+    if (!digest) {
+      return MakeError(ErrorCode::kChecksumAlgorithmUnsupported,
+                       "checksum algorithm must be sha1, sha256 or md5");
+    }
+  }
+  SHOEBOX_ASSIGN(auto writer, blobs_.OpenStaging(upload.id, offset));
+
+  std::int64_t saved = offset;  // recorded in the store
+  std::int64_t position = offset;
+  UnixMillis last_checkpoint = clock_.Now();
+  auto checkpoint = [&]() -> Result<void> {
+    SHOEBOX_TRY(writer->Sync());
+    UnixMillis now = clock_.Now();
+    SHOEBOX_TRY(uploads_.SaveProgress(upload.id, holder, position, hash->SaveState(), now,
+                                      now + settings_.expire_after_ms, now + settings_.lease_ms));
+    saved = position;
+    upload.offset = position;
+    last_checkpoint = now;
+    return {};
+  };
+  // Drops bytes written after the last checkpoint, so disk space and state agree again.
+  auto roll_back = [&]() { (void)blobs_.OpenStaging(upload.id, saved); };
+
+  std::optional<Error> failure;
+  while (true) {
+    auto chunk = body.Next();
+    if (!chunk) {
+      failure = chunk.error();
+      break;
+    }
+    if (chunk->empty()) break;
+    if (position + static_cast<std::int64_t>(chunk->size()) > upload.length) {
+      failure = MakeError(ErrorCode::kUploadLengthExceeded,
+                          "the body goes past Upload-Length " + std::to_string(upload.length));
+      break;
+    }
+    if (position - offset + static_cast<std::int64_t>(chunk->size()) > settings_.max_patch_bytes) {
+      failure = MakeError(ErrorCode::kPayloadTooLarge, "one request may carry at most " +
+                                                           std::to_string(settings_.max_patch_bytes) +
+                                                           " bytes; send smaller chunks");
+      break;
+    }
+    if (auto written = writer->Write(*chunk); !written) {
+      failure = written.error();
+      break;
+    }
+    hash->Update(*chunk);
+    if (digest) digest->Update(*chunk);
+    position += static_cast<std::int64_t>(chunk->size());
+    // Sniff the content as soon as its head is here, so a non-media or oversized file is
+    // refused before the rest of it is sent.
+    std::int64_t head = static_cast<std::int64_t>(inspector_.HeadBytes());
+    if (upload.kind == MediaKind::kUnknown && position >= std::min(head, upload.length)) {
+      if (auto probed = Probe(upload); !probed) {
+        Discard(upload);
+        return probed.error();
+      }
+    }
+    // Per-request checksums make a request all-or-nothing, so only checkpoint without one.
+    if (!digest && (position - saved >= settings_.checkpoint_bytes ||
+                    clock_.Now() - last_checkpoint >= settings_.checkpoint_ms)) {
+      if (auto done = checkpoint(); !done) {
+        failure = done.error();
+        break;
+      }
+    }
+  }
+
+  if (failure) {
+    // A client that went away keeps what it sent; anything else keeps only what was recorded.
+    bool keep = failure->code == ErrorCode::kUnavailable && !digest;
+    if (keep) {
+      if (auto done = checkpoint(); !done) roll_back();
+    } else {
+      roll_back();
+    }
+    return *failure;
+  }
+  if (digest) {
+    if (digest->FinishRaw() != checksum->digest) {
+      roll_back();
+      return MakeError(ErrorCode::kChecksumMismatch,
+                       "Upload-Checksum does not match the bytes received; send them again");
+    }
+  }
+  if (auto done = checkpoint(); !done) {
+    roll_back();
+    return done.error();
+  }
+  if (position < upload.length) return UploadStatus{upload, std::nullopt, false};
+  if (upload.kind == MediaKind::kUnknown) {
+    if (auto probed = Probe(upload); !probed) {
+      Discard(upload);
+      return probed.error();
+    }
+  }
+  writer.reset();
+  return Finalize(std::move(upload), hash->FinishHex());
+}
+
+Result<void> UploadService::Probe(Upload& upload) {
+  std::int64_t head = std::min<std::int64_t>(static_cast<std::int64_t>(inspector_.HeadBytes()),
+                                             upload.length);
+  SHOEBOX_ASSIGN(auto reader, blobs_.ReadStaging(upload.id, 0, head));
+  std::vector<char> buffer(static_cast<std::size_t>(head));
+  std::size_t filled = 0;
+  while (filled < buffer.size()) {
+    SHOEBOX_ASSIGN(std::size_t n, reader->Read(std::span<char>(buffer).subspan(filled)));
+    if (n == 0) break;
+    filled += n;
+  }
+  SHOEBOX_ASSIGN(MediaProbe probe, inspector_.ProbeHead(std::span<const char>(buffer.data(), filled)));
+  SHOEBOX_TRY(CheckMediaLimits(settings_.limits, probe, upload.length));
+  upload.mime_type = probe.mime_type;
+  upload.kind = probe.kind;
+  return uploads_.SetMediaType(upload.id, probe.mime_type, probe.kind);
+}
+
+Result<std::string> UploadService::HashStaged(const Upload& upload) {
+  Sha256Stream hash;
+  SHOEBOX_ASSIGN(auto reader, blobs_.ReadStaging(upload.id, 0, upload.offset));
+  std::vector<char> buffer(1 << 20);
+  while (true) {
+    SHOEBOX_ASSIGN(std::size_t n, reader->Read(buffer));
+    if (n == 0) break;
+    hash.Update(std::span<const char>(buffer.data(), n));
+  }
+  return hash.FinishHex();
+}
+
+Result<UploadStatus> UploadService::Finalize(Upload upload, const std::string& sha256) {
+  if (!upload.metadata.sha256.empty() && upload.metadata.sha256 != sha256) {
+    Discard(upload);
+    return MakeError(ErrorCode::kSha256Mismatch,
+                     "the file's SHA-256 is " + sha256 + ", not " + upload.metadata.sha256 +
+                         " as announced; the upload was discarded");
+  }
+  UnixMillis now = clock_.Now();
+  UnixMillis expires_at = now + kCompletedRetentionMs;
+  SHOEBOX_ASSIGN(auto existing, assets_.FindByChecksums(upload.owner_id, {sha256}));
+  Asset asset;
+  asset.id = NewId(now);
+  asset.owner_id = upload.owner_id;
+  asset.sha256 = sha256;
+  asset.original_name = DisplayFileName(upload.metadata.filename);
+  asset.mime_type = upload.mime_type;
+  asset.kind = upload.kind;
+  asset.size_bytes = upload.length;
+  asset.file_mtime = upload.metadata.mtime;
+  asset.taken_at = upload.metadata.mtime.value_or(now);
+  asset.uploaded_at = now;
+  asset.device_id = upload.metadata.device_id;
+  asset.device_asset_id = upload.metadata.device_asset_id;
+  bool already_stored = std::any_of(existing.begin(), existing.end(),
+                                    [](const ChecksumMatch& m) { return !m.deleted; });
+  if (!already_stored) {
+    SHOEBOX_ASSIGN(User owner, users_.Get(upload.owner_id));
+    // The key is recorded before the bytes move, so a retry after a crash reuses it instead of
+    // leaving a second copy under another name.
+    for (int attempt = 0;; ++attempt) {
+      if (upload.final_key.empty()) {
+        SHOEBOX_ASSIGN(upload.final_key,
+                       blobs_.FreeKey(LibraryKey(owner.storage_label, asset.taken_at,
+                                                 upload.metadata.filename)));
+        SHOEBOX_TRY(uploads_.SetFinalKey(upload.id, upload.final_key));
+      }
+      auto committed = blobs_.CommitStaging(upload.id, upload.final_key);
+      if (committed) break;
+      if (committed.error().code != ErrorCode::kConflict || attempt >= 5) return committed.error();
+      upload.final_key.clear();  // someone else took the name meanwhile
+    }
+  }
+  asset.blob_key = upload.final_key;
+  auto completed = uploads_.Complete(upload.id, asset, now, expires_at);
+  if (!completed) {
+    if (!already_stored) (void)blobs_.Remove(upload.final_key);
+    if (completed.error().code == ErrorCode::kQuotaExceeded) Discard(upload);
+    return completed.error();
+  }
+  if (completed->duplicate && !already_stored) {
+    (void)blobs_.Remove(upload.final_key);  // lost a race with an identical upload
+  }
+  (void)blobs_.RemoveStaging(upload.id);
+  return UploadStatus{*completed, completed->asset_id, completed->duplicate};
+}
+
+Result<void> UploadService::Terminate(const Caller& caller, const std::string& upload_id) {
+  SHOEBOX_ASSIGN(Upload upload, policy_.OwnedUpload(caller, upload_id));
+  std::string holder = NewHolder();
+  UnixMillis now = clock_.Now();
+  if (upload.state == UploadState::kReceiving) {
+    SHOEBOX_TRY(uploads_.AcquireLease(upload.id, holder, now, now + settings_.lease_ms));
+  }
+  Discard(upload);
+  return {};
+}
+
+void UploadService::Discard(const Upload& upload) {
+  (void)uploads_.Delete(upload.id);
+  (void)blobs_.RemoveStaging(upload.id);
+}
+
+Result<std::int64_t> UploadService::RemoveExpired() {
+  std::int64_t removed = 0;
+  UnixMillis now = clock_.Now();
+  while (true) {
+    SHOEBOX_ASSIGN(auto expired, uploads_.ListExpired(now, 500));
+    for (const Upload& upload : expired) {
+      // A request still writing holds a lease and keeps extending the expiry; skip it then.
+      std::string holder = NewHolder();
+      if (upload.state == UploadState::kReceiving &&
+          !uploads_.AcquireLease(upload.id, holder, now, now + settings_.lease_ms)) {
+        continue;
+      }
+      Discard(upload);
+      ++removed;
+    }
+    if (expired.size() < 500) break;
+  }
+  std::vector<std::string> orphans;
+  SHOEBOX_TRY(blobs_.ForEachStaging([&](const std::string& id, std::int64_t modified_at) {
+    if (now - modified_at >= kOrphanStagingAgeMs) orphans.push_back(id);
+  }));
+  for (const std::string& id : orphans) {
+    auto upload = uploads_.Get(id);
+    if (!upload && upload.error().code == ErrorCode::kNotFound) {
+      (void)blobs_.RemoveStaging(id);
+      ++removed;
+    }
+  }
+  return removed;
+}
+
+}  // namespace shoebox
