@@ -6,6 +6,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "ports/model.h"
@@ -27,6 +28,8 @@ class MediaInspector {
   // How many leading bytes ProbeHead wants (it copes with fewer when the file is shorter).
   virtual std::size_t HeadBytes() const = 0;
   virtual Result<MediaProbe> ProbeHead(std::span<const char> head) = 0;
+  // The MIME types ProbeHead accepts as photo or video, for clients to filter before upload.
+  virtual std::vector<std::string> SupportedTypes() const = 0;
 };
 
 }  // namespace shoebox

@@ -43,6 +43,12 @@ class LibmagicInspector final : public MediaInspector {
 
   std::size_t HeadBytes() const override { return 64 * 1024; }
 
+  std::vector<std::string> SupportedTypes() const override {
+    std::vector<std::string> types;
+    for (const KnownType& known : kKnownTypes) types.emplace_back(known.mime);
+    return types;
+  }
+
   Result<MediaProbe> ProbeHead(std::span<const char> head) override {
     std::string mime;
     {

@@ -1,0 +1,132 @@
+#include "api/api_support.h"
+
+#include "core/text.h"
+
+namespace shoebox::api {
+namespace {
+
+std::string CookieValue(const std::string& header, std::string_view name) {
+  for (std::string_view part : SplitAndTrim(header, ';')) {
+    auto eq = part.find('=');
+    if (eq != std::string_view::npos && part.substr(0, eq) == name) {
+      return std::string(part.substr(eq + 1));
+    }
+  }
+  return "";
+}
+
+bool ChangesState(const std::string& method) {
+  return method != "GET" && method != "HEAD" && method != "OPTIONS";
+}
+
+}  // namespace
+
+http::Handler Authed(ApiServices& services, AuthedHandler handler) {
+  return [&services, handler = std::move(handler)](http::HttpRequest& request) {
+    std::string secret;
+    bool from_cookie = false;
+    const std::string& authorization = request.Header("authorization");
+    if (authorization.size() > 7 && AsciiLower(authorization.substr(0, 7)) == "bearer ") {
+      secret = std::string(TrimSpaces(std::string_view(authorization).substr(7)));
+    } else if (!request.Header("x-api-key").empty()) {
+      secret = request.Header("x-api-key");
+    } else {
+      secret = CookieValue(request.Header("cookie"), kSessionCookie);
+      from_cookie = !secret.empty();
+    }
+    auto caller = services.auth.Authenticate(secret);
+    if (!caller) return http::ErrorResponse(caller.error());
+    if (from_cookie && ChangesState(request.method) && request.Header("x-shoebox-csrf").empty() &&
+        request.Header("tus-resumable").empty()) {
+      return http::ErrorResponse(MakeError(
+          ErrorCode::kCsrfHeaderMissing,
+          "requests signed in by cookie that change something must send X-Shoebox-Csrf: 1"));
+    }
+    http::HttpResponse response = handler(request, *caller);
+    response.user_id = caller->user.id;
+    return response;
+  };
+}
+
+Result<Json> ParseJsonBody(const http::HttpRequest& request) {
+  Json body = Json::parse(request.body_text, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded() || !body.is_object()) {
+    return Result<Json>(boost::system::in_place_error,
+                        MakeError(ErrorCode::kInvalidJson, "the request body must be a JSON object"));
+  }
+  return Result<Json>(boost::system::in_place_value, std::move(body));
+}
+
+Result<std::optional<std::string>> OptionalString(const Json& body, const char* field) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return std::optional<std::string>();
+  if (!it->is_string()) {
+    return MakeError(ErrorCode::kBadRequest, std::string(field) + " must be a string");
+  }
+  return std::optional<std::string>(it->get<std::string>());
+}
+
+Result<std::string> RequiredString(const Json& body, const char* field) {
+  SHOEBOX_ASSIGN(auto value, OptionalString(body, field));
+  if (!value) return MakeError(ErrorCode::kBadRequest, std::string(field) + " is required");
+  return *value;
+}
+
+Result<std::optional<bool>> OptionalBool(const Json& body, const char* field) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return std::optional<bool>();
+  if (!it->is_boolean()) {
+    return MakeError(ErrorCode::kBadRequest, std::string(field) + " must be true or false");
+  }
+  return std::optional<bool>(it->get<bool>());
+}
+
+Json UserJson(const User& user) {
+  return {{"id", user.id},
+          {"email", user.email},
+          {"name", user.name},
+          {"is_admin", user.is_admin},
+          {"disabled", user.disabled},
+          {"quota_bytes", user.quota_bytes ? Json(*user.quota_bytes) : Json(nullptr)},
+          {"used_bytes", user.used_bytes},
+          {"created_at", Rfc3339(user.created_at)}};
+}
+
+Json AssetJson(const Asset& asset, std::int64_t trash_retention_days) {
+  auto kind = asset.kind == MediaKind::kPhoto ? "photo" : asset.kind == MediaKind::kVideo ? "video" : "unknown";
+  Json json = {{"id", asset.id},
+               {"sha256", asset.sha256},
+               {"original_name", asset.original_name},
+               {"mime_type", asset.mime_type},
+               {"kind", kind},
+               {"size_bytes", asset.size_bytes},
+               {"taken_at", Rfc3339(asset.taken_at)},
+               {"file_mtime", asset.file_mtime ? Json(Rfc3339(*asset.file_mtime)) : Json(nullptr)},
+               {"uploaded_at", Rfc3339(asset.uploaded_at)},
+               {"device_id", asset.device_id},
+               {"device_asset_id", asset.device_asset_id},
+               {"is_favorite", asset.is_favorite},
+               {"is_archived", asset.is_archived},
+               {"trashed_at", asset.trashed_at ? Json(Rfc3339(*asset.trashed_at)) : Json(nullptr)}};
+  if (asset.trashed_at) {
+    json["purge_at"] = Rfc3339(*asset.trashed_at + trash_retention_days * kMillisPerDay);
+  }
+  return json;
+}
+
+http::HttpResponse Ok(const Json& body, int status) {
+  return http::JsonResponse(status, body.dump());
+}
+
+http::HttpResponse NoContent() {
+  http::HttpResponse response;
+  response.status = 204;
+  return response;
+}
+
+std::string SessionCookie(const std::string& secret, std::int64_t max_age_seconds, bool secure) {
+  return std::string(kSessionCookie) + "=" + secret + "; Path=/; HttpOnly; SameSite=Lax; Max-Age=" +
+         std::to_string(max_age_seconds) + (secure ? "; Secure" : "");
+}
+
+}  // namespace shoebox::api

@@ -1,0 +1,51 @@
+// Helpers shared by the route files: authentication of a request, JSON bodies and views.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "api/api.h"
+#include "core/text.h"
+#include "http/error_response.h"
+
+namespace shoebox::api {
+
+using Json = nlohmann::json;
+using AuthedHandler = std::function<http::HttpResponse(http::HttpRequest&, const Caller&)>;
+
+// Wraps a handler that needs a signed-in caller (bearer token, API key or session cookie).
+// Cookie-authenticated requests that change state must also carry X-Shoebox-Csrf (or the
+// Tus-Resumable header tus clients send), which a cross-site form cannot.
+http::Handler Authed(ApiServices& services, AuthedHandler handler);
+
+Result<Json> ParseJsonBody(const http::HttpRequest& request);
+// Field accessors: kBadRequest naming the field when the type is wrong.
+Result<std::optional<std::string>> OptionalString(const Json& body, const char* field);
+Result<std::string> RequiredString(const Json& body, const char* field);
+Result<std::optional<bool>> OptionalBool(const Json& body, const char* field);
+
+Json UserJson(const User& user);
+Json AssetJson(const Asset& asset, std::int64_t trash_retention_days);
+
+http::HttpResponse Ok(const Json& body, int status = 200);
+http::HttpResponse NoContent();
+
+// Maps a Result to a response: the error body on failure, else `on_value(value)`.
+template <class T, class F>
+http::HttpResponse Respond(const Result<T>& result, F&& on_value) {
+  if (!result) return http::ErrorResponse(result.error());
+  if constexpr (std::is_void_v<T>) {
+    return on_value();
+  } else {
+    return on_value(*result);
+  }
+}
+
+std::string SessionCookie(const std::string& secret, std::int64_t max_age_seconds, bool secure);
+
+void AddSystemRoutes(http::Router& router, ApiServices& services);
+void AddAuthRoutes(http::Router& router, ApiServices& services);
+void AddAdminRoutes(http::Router& router, ApiServices& services);
+void AddAssetRoutes(http::Router& router, ApiServices& services);
+void AddUploadRoutes(http::Router& router, ApiServices& services);
+
+}  // namespace shoebox::api

@@ -1,0 +1,67 @@
+// The composition root: builds the adapters named by the configuration and hands each service
+// the ports it uses. The server binary, the admin commands and the black-box tests all start
+// from here, so they run the same parts.
+#pragma once
+
+#include <memory>
+
+#include "api/api.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "services/maintenance_service.h"
+#include "services/verify_service.h"
+
+namespace shoebox {
+
+class Runtime {
+ public:
+  // Opens (creating) the data folder, the database (migrating it) and the blob store.
+  static Result<std::unique_ptr<Runtime>> Open(const ServerConfig& config, const Clock& clock);
+  ~Runtime();
+
+  const ServerConfig& config() const { return config_; }
+  UserService& users() { return *users_; }
+  AuthService& auth() { return *auth_; }
+  UploadService& uploads() { return *uploads_; }
+  AssetService& assets() { return *assets_; }
+  MaintenanceService& maintenance() { return *maintenance_; }
+  VerifyService& verify() { return *verify_; }
+  MetadataStore& store() { return *store_; }
+  BlobStore& blobs() { return *blobs_; }
+  api::ApiServices& api() { return *api_; }
+
+ private:
+  Runtime() = default;
+
+  ServerConfig config_;
+  std::unique_ptr<MetadataStore> store_;
+  std::unique_ptr<BlobStore> blobs_;
+  std::unique_ptr<MediaInspector> inspector_;
+  std::unique_ptr<PasswordHasher> hasher_;
+  std::unique_ptr<AccessPolicy> policy_;
+  std::unique_ptr<UserService> users_;
+  std::unique_ptr<AuthService> auth_;
+  std::unique_ptr<UploadService> uploads_;
+  std::unique_ptr<AssetService> assets_;
+  std::unique_ptr<MaintenanceService> maintenance_;
+  std::unique_ptr<VerifyService> verify_;
+  std::unique_ptr<api::ApiServices> api_;
+};
+
+// Serves HTTP until SIGINT/SIGTERM or server.Stop(), running maintenance periodically.
+// `on_listening` is called with the bound address once the socket listens.
+class ServerApp {
+ public:
+  explicit ServerApp(Runtime& runtime);
+  ~ServerApp();
+  Result<std::string> Start();
+  void Run();
+  void Stop();
+
+ private:
+  Runtime& runtime_;
+  http::Router router_;
+  std::unique_ptr<http::Server> server_;
+};
+
+}  // namespace shoebox

@@ -1,0 +1,182 @@
+// shoebox-server: serve (default), admin create-user, verify, config, version.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "app/runtime.h"
+#include "services/media_limits.h"
+
+namespace {
+
+using namespace shoebox;
+
+struct CommonFlags {
+  std::string config_file;
+  std::string data_dir;
+  std::string listen;
+  std::vector<std::string> settings;  // key=value
+};
+
+void AddCommonFlags(CLI::App& command, CommonFlags& flags, bool with_listen) {
+  command.add_option("--config", flags.config_file, "TOML configuration file")
+      ->envname("SHOEBOX_CONFIG");
+  command.add_option("--data", flags.data_dir, "data folder (default ./shoebox-data)");
+  if (with_listen) {
+    command.add_option("--listen", flags.listen,
+                       std::string("address to listen on (default ") + kDefaultListen + ")");
+  }
+  command.add_option("--set", flags.settings, "override a setting: --set section.key=value");
+}
+
+Result<ServerConfig> LoadConfig(const CommonFlags& flags) {
+  std::map<std::string, std::string> overrides;
+  for (const std::string& setting : flags.settings) {
+    auto eq = setting.find('=');
+    if (eq == std::string::npos) {
+      return MakeError(ErrorCode::kBadRequest, "--set needs key=value, got " + setting);
+    }
+    overrides[setting.substr(0, eq)] = setting.substr(eq + 1);
+  }
+  if (!flags.data_dir.empty()) overrides["storage.data_dir"] = flags.data_dir;
+  if (!flags.listen.empty()) overrides["server.listen"] = flags.listen;
+  return LoadServerConfig(flags.config_file, CurrentEnvironment(), overrides);
+}
+
+void SetUpLogging(const ServerConfig& config) {
+  auto logger = spdlog::stderr_color_mt("shoebox");
+  spdlog::set_default_logger(logger);
+  if (config.log_format == "json") {
+    spdlog::set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","event":%v})",
+                        spdlog::pattern_time_type::utc);
+  } else {
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+  }
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+  spdlog::flush_on(spdlog::level::info);
+}
+
+int Fail(const Error& error) {
+  std::fprintf(stderr, "shoebox-server: %s (%s)\n", error.message.c_str(),
+               std::string(ErrorCodeName(error.code)).c_str());
+  return 1;
+}
+
+int Serve(const CommonFlags& flags) {
+  auto config = LoadConfig(flags);
+  if (!config) return Fail(config.error());
+  SetUpLogging(*config);
+  SystemClock clock;
+  auto runtime = Runtime::Open(*config, clock);
+  if (!runtime) return Fail(runtime.error());
+  ServerApp app(**runtime);
+  auto bound = app.Start();
+  if (!bound) return Fail(bound.error());
+  std::printf("Shoebox %s listening on http://%s (data: %s)\n", SHOEBOX_VERSION, bound->c_str(),
+              config->data_dir.c_str());
+  std::fflush(stdout);
+  app.Run();
+  std::printf("Shoebox stopped.\n");
+  return 0;
+}
+
+int CreateUser(const CommonFlags& flags, const NewUser& request) {
+  auto config = LoadConfig(flags);
+  if (!config) return Fail(config.error());
+  SystemClock clock;
+  auto runtime = Runtime::Open(*config, clock);
+  if (!runtime) return Fail(runtime.error());
+  auto user = (*runtime)->users().Create(request);
+  if (!user) return Fail(user.error());
+  std::printf("created %s%s (id %s)\n", user->email.c_str(), user->is_admin ? " as admin" : "",
+              user->id.c_str());
+  return 0;
+}
+
+int Verify(const CommonFlags& flags, bool quiet) {
+  auto config = LoadConfig(flags);
+  if (!config) return Fail(config.error());
+  SystemClock clock;
+  auto runtime = Runtime::Open(*config, clock);
+  if (!runtime) return Fail(runtime.error());
+  bool tty = isatty(fileno(stderr)) != 0 && !quiet;
+  auto report = (*runtime)->verify().Run([&](const VerifyProgress& p) {
+    if (tty) {
+      std::fprintf(stderr, "\rverifying %lld/%lld assets, %s of %s", (long long)p.assets_done,
+                   (long long)p.assets_total, FormatBytes(p.bytes_done).c_str(),
+                   FormatBytes(p.bytes_total).c_str());
+    }
+  });
+  if (tty) std::fprintf(stderr, "\n");
+  if (!report) return Fail(report.error());
+  for (const VerifyProblem& problem : report->problems) {
+    std::printf("%s\t%s\t%s\t%s\n", std::string(VerifyProblemName(problem.kind)).c_str(),
+                problem.blob_key.c_str(), problem.asset_id.empty() ? "-" : problem.asset_id.c_str(),
+                problem.detail.c_str());
+  }
+  std::printf("verified %lld assets (%s): %s\n", (long long)report->assets_checked,
+              FormatBytes(report->bytes_checked).c_str(),
+              report->clean() ? "clean" : (std::to_string(report->problems.size()) + " problem(s)").c_str());
+  return report->clean() ? 0 : 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"Shoebox photo and video backup server"};
+  cli.require_subcommand(0, 1);
+  CommonFlags serve_flags;
+  AddCommonFlags(cli, serve_flags, true);
+
+  auto* serve = cli.add_subcommand("serve", "run the server (the default)");
+  CommonFlags serve_sub_flags;
+  AddCommonFlags(*serve, serve_sub_flags, true);
+
+  auto* admin = cli.add_subcommand("admin", "administration");
+  admin->require_subcommand(1);
+  auto* create_user = admin->add_subcommand("create-user", "create a user account");
+  CommonFlags admin_flags;
+  AddCommonFlags(*create_user, admin_flags, false);
+  NewUser new_user;
+  std::int64_t quota = -1;
+  create_user->add_option("--email", new_user.email, "email address")->required();
+  create_user->add_option("--password", new_user.password, "password (8+ characters)")->required();
+  create_user->add_option("--name", new_user.name, "display name");
+  create_user->add_flag("--admin", new_user.is_admin, "make the user an administrator");
+  create_user->add_option("--quota", quota, "storage quota in bytes");
+
+  auto* verify = cli.add_subcommand("verify", "re-hash every original; exit 2 on problems");
+  CommonFlags verify_flags;
+  bool quiet = false;
+  AddCommonFlags(*verify, verify_flags, false);
+  verify->add_flag("--quiet", quiet, "no progress line");
+
+  auto* config = cli.add_subcommand("config", "print the effective configuration");
+  CommonFlags config_flags;
+  AddCommonFlags(*config, config_flags, true);
+
+  cli.add_subcommand("version", "print the version");
+
+  CLI11_PARSE(cli, argc, argv);
+
+  if (cli.got_subcommand("version")) {
+    std::printf("shoebox-server %s\n", SHOEBOX_VERSION);
+    return 0;
+  }
+  if (cli.got_subcommand(admin)) {
+    if (quota >= 0) new_user.quota_bytes = quota;
+    return CreateUser(admin_flags, new_user);
+  }
+  if (cli.got_subcommand(verify)) return Verify(verify_flags, quiet);
+  if (cli.got_subcommand(config)) {
+    auto loaded = LoadConfig(config_flags);
+    if (!loaded) return Fail(loaded.error());
+    for (const auto& [key, value] : DescribeConfig(*loaded)) {
+      std::printf("%s = %s\n", key.c_str(), value.c_str());
+    }
+    return 0;
+  }
+  return Serve(cli.got_subcommand(serve) ? serve_sub_flags : serve_flags);
+}
