@@ -44,7 +44,13 @@ class SocketBody final : public ByteSource {
              bhttp::request_parser<bhttp::buffer_body>& parser, std::chrono::seconds timeout,
              ServerStats& stats, bool has_body)
       : stream_(stream), buffer_(buffer), parser_(parser), timeout_(timeout), stats_(stats),
-        done_(!has_body || parser.is_done()) {}
+        timer_(stream.get_executor()), done_(!has_body || parser.is_done()) {
+    // With a Content-Length the body is read straight from the socket into our buffers in
+    // large reads; Beast's parser (small reads, a timer per read) is kept for chunked bodies.
+    if (!done_ && !parser.get().chunked() && parser.content_length()) {
+      direct_remaining_ = static_cast<std::int64_t>(*parser.content_length());
+    }
+  }
 
   Result<std::span<const char>> Next() override {
     while (true) {
@@ -97,6 +103,10 @@ class SocketBody final : public ByteSource {
     if (buffers_[index].empty()) buffers_[index].resize(kChunkBytes);
     auto promise = std::make_shared<std::promise<Chunk>>();
     pending_ = promise->get_future();
+    if (direct_remaining_ >= 0) {
+      StartDirect(index, promise);
+      return;
+    }
     asio::post(stream_.get_executor(), [this, index, promise] {
       auto& body = parser_.get().body();
       body.data = buffers_[index].data();
@@ -113,11 +123,49 @@ class SocketBody final : public ByteSource {
     });
   }
 
+  void StartDirect(int index, std::shared_ptr<std::promise<Chunk>> promise) {
+    asio::post(stream_.get_executor(), [this, index, promise] {
+      std::size_t want = static_cast<std::size_t>(
+          std::min<std::int64_t>(direct_remaining_, static_cast<std::int64_t>(kChunkBytes)));
+      char* data = buffers_[index].data();
+      auto complete = [this, index, promise](error_code ec, std::size_t n) {
+        direct_remaining_ -= static_cast<std::int64_t>(n);
+        Chunk chunk;
+        chunk.buffer = index;
+        chunk.bytes = n;
+        chunk.done = direct_remaining_ == 0;
+        chunk.error = static_cast<bool>(ec) && n == 0;
+        promise->set_value(chunk);
+      };
+      if (buffer_.size() > 0) {  // body bytes that arrived with the header
+        std::size_t n = asio::buffer_copy(asio::buffer(data, want), buffer_.data());
+        buffer_.consume(n);
+        complete({}, n);
+        return;
+      }
+      timer_.expires_after(timeout_);
+      timer_.async_wait([this](error_code ec) {
+        if (!ec) stream_.socket().cancel();  // no data for a whole timeout
+      });
+      // Wait for a good amount per read (fewer hand-offs), but not for a whole chunk, so a slow
+      // client still makes progress within one timeout.
+      asio::async_read(
+          stream_.socket(), asio::buffer(data, want),
+          asio::transfer_at_least(std::min<std::size_t>(want, 256 * 1024)),
+          [this, complete](error_code ec, std::size_t n) {
+            timer_.cancel();
+            complete(ec, n);
+          });
+    });
+  }
+
   beast::tcp_stream& stream_;
   beast::flat_buffer& buffer_;
   bhttp::request_parser<bhttp::buffer_body>& parser_;
   std::chrono::seconds timeout_;
   ServerStats& stats_;
+  asio::steady_timer timer_;
+  std::int64_t direct_remaining_ = -1;  // >= 0: reading a Content-Length body directly
   std::vector<char> buffers_[2];
   int next_buffer_ = 0;
   std::optional<std::future<Chunk>> pending_;

@@ -62,7 +62,7 @@ class FileReader final : public BlobReader {
 
 class FileStagingWriter final : public StagingWriter {
  public:
-  explicit FileStagingWriter(int fd) : fd_(fd) {}
+  FileStagingWriter(int fd, std::int64_t position) : fd_(fd), position_(position) {}
   ~FileStagingWriter() override { ::close(fd_); }
 
   Result<void> Write(std::span<const char> bytes) override {
@@ -73,6 +73,7 @@ class FileStagingWriter final : public StagingWriter {
       if (n < 0) return ErrorFromErrno(errno, "write upload");
       done += static_cast<std::size_t>(n);
     }
+    position_ += static_cast<std::int64_t>(bytes.size());
     return {};
   }
 
@@ -83,6 +84,7 @@ class FileStagingWriter final : public StagingWriter {
 
  private:
   int fd_;
+  std::int64_t position_;
 };
 
 Result<std::unique_ptr<BlobReader>> OpenRange(const fs::path& path, std::int64_t offset,
@@ -131,7 +133,7 @@ class LocalBlobStore final : public BlobStore {
         return synced.error();
       }
     }
-    return std::unique_ptr<StagingWriter>(new FileStagingWriter(fd));
+    return std::unique_ptr<StagingWriter>(new FileStagingWriter(fd, offset));
   }
 
   Result<std::unique_ptr<BlobReader>> ReadStaging(const std::string& upload_id,
