@@ -49,6 +49,13 @@ http::Handler Authed(ApiServices& services, AuthedHandler handler) {
 }
 
 Result<Json> ParseJsonBody(const http::HttpRequest& request) {
+  // A cross-site HTML form cannot send application/json without a CORS preflight, so this
+  // also keeps other sites from posting to these routes (login CSRF included).
+  if (!AsciiLower(request.Header("content-type")).starts_with("application/json")) {
+    return Result<Json>(boost::system::in_place_error,
+                        MakeError(ErrorCode::kUnsupportedMediaType,
+                                  "send the body as JSON with Content-Type: application/json"));
+  }
   Json body = Json::parse(request.body_text, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded() || !body.is_object()) {
     return Result<Json>(boost::system::in_place_error,

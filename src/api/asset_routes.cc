@@ -20,8 +20,8 @@ Result<std::optional<ByteRange>> ParseRange(const std::string& header, std::int6
   auto dash = spec.find('-');
   if (dash == std::string_view::npos) return std::optional<ByteRange>();
   auto first = spec.substr(0, dash), last = spec.substr(dash + 1);
-  Error unsatisfiable = MakeError(ErrorCode::kRangeNotSatisfiable,
-                                  "the file has " + std::to_string(size) + " bytes");
+  Error unsatisfiable =
+      MakeError(ErrorCode::kRangeNotSatisfiable, "the file has " + std::to_string(size) + " bytes");
   if (first.empty()) {
     auto suffix = ParseNonNegativeInt(last);
     if (!suffix) return std::optional<ByteRange>();
@@ -61,16 +61,22 @@ std::string ContentDisposition(const std::string& name) {
 Result<AssetListRequest> ListRequestFrom(const http::HttpRequest& r) {
   AssetListRequest request;
   std::string visibility = r.QueryParam("visibility").value_or("timeline");
-  if (visibility == "timeline") request.visibility = AssetVisibility::kTimeline;
-  else if (visibility == "archive") request.visibility = AssetVisibility::kArchive;
-  else if (visibility == "trash") request.visibility = AssetVisibility::kTrash;
-  else if (visibility == "all") request.visibility = AssetVisibility::kAll;
-  else return MakeError(ErrorCode::kBadRequest, "visibility must be timeline, archive, trash or all");
+  if (visibility == "timeline")
+    request.visibility = AssetVisibility::kTimeline;
+  else if (visibility == "archive")
+    request.visibility = AssetVisibility::kArchive;
+  else if (visibility == "trash")
+    request.visibility = AssetVisibility::kTrash;
+  else if (visibility == "all")
+    request.visibility = AssetVisibility::kAll;
+  else
+    return MakeError(ErrorCode::kBadRequest, "visibility must be timeline, archive, trash or all");
   request.favorites_only = r.QueryParam("favorite").value_or("") == "true";
   request.cursor = r.QueryParam("cursor").value_or("");
   if (auto limit = r.QueryParam("limit")) {
     auto parsed = ParseNonNegativeInt(*limit);
-    if (!parsed || *parsed > 1000) return MakeError(ErrorCode::kBadRequest, "limit must be 1..1000");
+    if (!parsed || *parsed > 1000)
+      return MakeError(ErrorCode::kBadRequest, "limit must be 1..1000");
     request.limit = static_cast<int>(*parsed);
   }
   return request;
@@ -91,41 +97,43 @@ void AddAssetRoutes(http::Router& router, ApiServices& s) {
                   Json list = Json::array();
                   for (const Asset& asset : p.assets) list.push_back(AssetJson(asset, retention));
                   return Ok({{"assets", list},
-                             {"next_cursor", p.next_cursor.empty() ? Json(nullptr) : Json(p.next_cursor)}});
+                             {"next_cursor",
+                              p.next_cursor.empty() ? Json(nullptr) : Json(p.next_cursor)}});
                 });
               })});
 
   // Which of these checksums does the caller have (or deliberately delete)? Devices ask this
   // before uploading, so nothing already on the server is sent twice.
-  router.Add({"POST", "/api/v1/assets/exist", http::BodyMode::kBuffered,
-              Authed(s, [&s](http::HttpRequest& r, const Caller& caller) {
-                auto lookup = [&]() -> Result<ChecksumLookup> {
-                  SHOEBOX_ASSIGN(Json body, ParseJsonBody(r));
-                  auto it = body.find("checksums");
-                  if (it == body.end() || !it->is_array()) {
-                    return MakeError(ErrorCode::kBadRequest, "checksums must be an array");
-                  }
-                  std::vector<std::string> checksums;
-                  for (const Json& item : *it) {
-                    if (!item.is_string()) {
-                      return MakeError(ErrorCode::kBadRequest, "checksums must hold strings");
-                    }
-                    checksums.push_back(item.get<std::string>());
-                  }
-                  return s.assets.Exist(caller, checksums);
-                }();
-                return Respond(lookup, [](const ChecksumLookup& found) {
-                  Json existing = Json::array(), deleted = Json::array();
-                  for (const ChecksumMatch& m : found.matches) {
-                    if (m.deleted) {
-                      deleted.push_back({{"sha256", m.sha256}, {"deleted_at", Rfc3339(m.deleted_at)}});
-                    } else {
-                      existing.push_back({{"sha256", m.sha256}, {"asset_id", m.asset_id}});
-                    }
-                  }
-                  return Ok({{"existing", existing}, {"deleted", deleted}});
-                });
-              })});
+  router.Add(
+      {"POST", "/api/v1/assets/exist", http::BodyMode::kBuffered,
+       Authed(s, [&s](http::HttpRequest& r, const Caller& caller) {
+         auto lookup = [&]() -> Result<ChecksumLookup> {
+           SHOEBOX_ASSIGN(Json body, ParseJsonBody(r));
+           auto it = body.find("checksums");
+           if (it == body.end() || !it->is_array()) {
+             return MakeError(ErrorCode::kBadRequest, "checksums must be an array");
+           }
+           std::vector<std::string> checksums;
+           for (const Json& item : *it) {
+             if (!item.is_string()) {
+               return MakeError(ErrorCode::kBadRequest, "checksums must hold strings");
+             }
+             checksums.push_back(item.get<std::string>());
+           }
+           return s.assets.Exist(caller, checksums);
+         }();
+         return Respond(lookup, [](const ChecksumLookup& found) {
+           Json existing = Json::array(), deleted = Json::array();
+           for (const ChecksumMatch& m : found.matches) {
+             if (m.deleted) {
+               deleted.push_back({{"sha256", m.sha256}, {"deleted_at", Rfc3339(m.deleted_at)}});
+             } else {
+               existing.push_back({{"sha256", m.sha256}, {"asset_id", m.asset_id}});
+             }
+           }
+           return Ok({{"existing", existing}, {"deleted", deleted}});
+         });
+       })});
 
   router.Add({"GET", "/api/v1/assets/{asset_id}", http::BodyMode::kNone,
               Authed(s, [&s, retention](http::HttpRequest& r, const Caller& caller) {
@@ -160,53 +168,58 @@ void AddAssetRoutes(http::Router& router, ApiServices& s) {
 
   router.Add({"POST", "/api/v1/trash/empty", http::BodyMode::kNone,
               Authed(s, [&s](http::HttpRequest&, const Caller& caller) {
-                return Respond(s.assets.EmptyTrash(caller),
-                               [](std::int64_t n) { return Ok({{"deleted", n}}); });
+                return Respond(s.assets.EmptyTrash(caller), [](std::int64_t n) {
+                  return Ok({{"deleted", n}});
+                });
               })});
 
-  router.Add({"GET", "/api/v1/assets/{asset_id}/original", http::BodyMode::kNone,
-              Authed(s, [&s](http::HttpRequest& r, const Caller& caller) {
-                auto asset = s.assets.Get(caller, r.path_params["asset_id"]);
-                if (!asset) return http::ErrorResponse(asset.error());
-                std::string etag = "\"" + asset->sha256 + "\"";
-                if (!r.Header("if-none-match").empty() && EtagMatches(r.Header("if-none-match"), etag)) {
-                  http::HttpResponse not_modified;
-                  not_modified.status = 304;
-                  not_modified.Set("ETag", etag);
-                  return not_modified;
-                }
-                std::string range_header = r.Header("range");
-                // If-Range with another validator means the client's partial copy is stale.
-                if (!r.Header("if-range").empty() && r.Header("if-range") != etag) range_header.clear();
-                auto range = ParseRange(range_header, asset->size_bytes);
-                if (!range) {
-                  http::HttpResponse response = http::ErrorResponse(range.error());
-                  response.Set("Content-Range", "bytes */" + std::to_string(asset->size_bytes));
-                  return response;
-                }
-                std::int64_t offset = *range ? (*range)->offset : 0;
-                std::int64_t length = *range ? (*range)->length : asset->size_bytes;
-                auto content = s.assets.OpenOriginal(caller, asset->id, offset, length);
-                if (!content) return http::ErrorResponse(content.error());
-                http::HttpResponse response;
-                response.status = *range ? 206 : 200;
-                auto reader = std::shared_ptr<BlobReader>(std::move(content->reader));
-                response.stream = [reader](std::span<char> buffer) { return reader->Read(buffer); };
-                response.stream_length = length;
-                response.Set("Content-Type", asset->mime_type.empty() ? "application/octet-stream"
-                                                                     : asset->mime_type);
-                response.Set("ETag", etag);
-                response.Set("Accept-Ranges", "bytes");
-                response.Set("Cache-Control", "private, max-age=86400");
-                response.Set("Content-Disposition", ContentDisposition(asset->original_name));
-                response.Set("X-Content-Type-Options", "nosniff");
-                if (*range) {
-                  response.Set("Content-Range", "bytes " + std::to_string(offset) + "-" +
-                                                    std::to_string(offset + length - 1) + "/" +
-                                                    std::to_string(asset->size_bytes));
-                }
-                return response;
-              })});
+  auto original = [&s](http::HttpRequest& r, const Caller& caller) {
+    auto asset = s.assets.Get(caller, r.path_params["asset_id"]);
+    if (!asset) return http::ErrorResponse(asset.error());
+    std::string etag = "\"" + asset->sha256 + "\"";
+    if (!r.Header("if-none-match").empty() && EtagMatches(r.Header("if-none-match"), etag)) {
+      http::HttpResponse not_modified;
+      not_modified.status = 304;
+      not_modified.Set("ETag", etag);
+      not_modified.Set("Cache-Control", "private, max-age=86400");
+      return not_modified;
+    }
+    std::string range_header = r.Header("range");
+    // If-Range with another validator means the client's partial copy is stale.
+    if (!r.Header("if-range").empty() && r.Header("if-range") != etag) range_header.clear();
+    auto range = ParseRange(range_header, asset->size_bytes);
+    if (!range) {
+      http::HttpResponse response = http::ErrorResponse(range.error());
+      response.Set("Content-Range", "bytes */" + std::to_string(asset->size_bytes));
+      return response;
+    }
+    std::int64_t offset = *range ? (*range)->offset : 0;
+    std::int64_t length = *range ? (*range)->length : asset->size_bytes;
+    auto content = s.assets.OpenOriginal(caller, asset->id, offset, length);
+    if (!content) return http::ErrorResponse(content.error());
+    http::HttpResponse response;
+    response.status = *range ? 206 : 200;
+    auto reader = std::shared_ptr<BlobReader>(std::move(content->reader));
+    response.stream = [reader](std::span<char> buffer) { return reader->Read(buffer); };
+    response.stream_length = length;
+    response.Set("Content-Type",
+                 asset->mime_type.empty() ? "application/octet-stream" : asset->mime_type);
+    response.Set("ETag", etag);
+    response.Set("Accept-Ranges", "bytes");
+    response.Set("Cache-Control", "private, max-age=86400");
+    response.Set("Content-Disposition", ContentDisposition(asset->original_name));
+    response.Set("X-Content-Type-Options", "nosniff");
+    if (*range) {
+      response.Set("Content-Range", "bytes " + std::to_string(offset) + "-" +
+                                        std::to_string(offset + length - 1) + "/" +
+                                        std::to_string(asset->size_bytes));
+    }
+    return response;
+  };
+  router.Add(
+      {"GET", "/api/v1/assets/{asset_id}/original", http::BodyMode::kNone, Authed(s, original)});
+  router.Add(
+      {"HEAD", "/api/v1/assets/{asset_id}/original", http::BodyMode::kNone, Authed(s, original)});
 }
 
 }  // namespace shoebox::api

@@ -17,7 +17,11 @@ http::HttpResponse WithTus(http::HttpResponse response) {
   return response;
 }
 
-http::HttpResponse TusError(const Error& error) { return WithTus(http::ErrorResponse(error)); }
+http::HttpResponse TusError(const Error& error) {
+  http::HttpResponse response = WithTus(http::ErrorResponse(error));
+  if (error.code == ErrorCode::kTusVersionUnsupported) response.Set("Tus-Version", kTusVersion);
+  return response;
+}
 
 Result<void> CheckTusVersion(const http::HttpRequest& r) {
   if (r.Header("tus-resumable") != kTusVersion) {
@@ -103,9 +107,11 @@ void AddUploadRoutes(http::Router& router, ApiServices& s) {
                 if (!upload) return TusError(upload.error());
                 UploadStatus status{*upload, std::nullopt, false};
                 // creation-with-upload: the first bytes ride along; an empty upload completes now.
-                if (r.has_body || *length == 0) {
+                if (r.has_body) {
                   auto appended = AppendBody(s, r, caller, upload->id, 0);
                   if (!appended && appended.error().code != ErrorCode::kUnavailable) {
+                    // The client never learns this upload's URL, so it must not linger.
+                    (void)s.uploads.Terminate(caller, upload->id);
                     return TusError(appended.error());
                   }
                   if (appended) status = *appended;

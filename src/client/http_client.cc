@@ -99,6 +99,9 @@ class HttpClient::Impl {
     bhttp::request<bhttp::string_body> request{bhttp::string_to_verb(method), target, 11};
     if (request.method() == bhttp::verb::unknown) request.method_string(method);
     AddHeaders(request, headers);
+    if (!body.empty() && headers.find("Content-Type") == headers.end()) {
+      request.set(bhttp::field::content_type, "application/json");
+    }
     request.body() = body;
     if (!body.empty() || method == "POST" || method == "PATCH" || method == "PUT") {
       request.prepare_payload();

@@ -49,8 +49,9 @@ int HttpStatusFor(ErrorCode code) {
 HttpResponse ErrorResponse(const Error& error) {
   nlohmann::json body = {{"error", {{"code", ErrorCodeName(error.code)}, {"message", error.message}}}};
   HttpResponse response = JsonResponse(HttpStatusFor(error.code), body.dump());
-  if (error.code == ErrorCode::kTooManyRequests || error.code == ErrorCode::kUploadLocked ||
-      error.code == ErrorCode::kUnavailable) {
+  if (error.code == ErrorCode::kTooManyRequests) {
+    response.Set("Retry-After", "300");  // failed logins are counted over minutes
+  } else if (error.code == ErrorCode::kUploadLocked || error.code == ErrorCode::kUnavailable) {
     response.Set("Retry-After", "5");
   }
   return response;

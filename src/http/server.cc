@@ -130,6 +130,9 @@ class SocketBody final : public ByteSource {
       char* data = buffers_[index].data();
       auto complete = [this, index, promise](error_code ec, std::size_t n) {
         direct_remaining_ -= static_cast<std::int64_t>(n);
+        // Remember an error that came with data: Asio would not report the end of the stream
+        // to another read on this socket, so none is started.
+        if (ec) direct_error_ = true;
         Chunk chunk;
         chunk.buffer = index;
         chunk.bytes = n;
@@ -137,6 +140,10 @@ class SocketBody final : public ByteSource {
         chunk.error = static_cast<bool>(ec) && n == 0;
         promise->set_value(chunk);
       };
+      if (direct_error_) {
+        complete(asio::error::eof, 0);
+        return;
+      }
       if (buffer_.size() > 0) {  // body bytes that arrived with the header
         std::size_t n = asio::buffer_copy(asio::buffer(data, want), buffer_.data());
         buffer_.consume(n);
@@ -166,6 +173,7 @@ class SocketBody final : public ByteSource {
   ServerStats& stats_;
   asio::steady_timer timer_;
   std::int64_t direct_remaining_ = -1;  // >= 0: reading a Content-Length body directly
+  bool direct_error_ = false;
   std::vector<char> buffers_[2];
   int next_buffer_ = 0;
   std::optional<std::future<Chunk>> pending_;

@@ -41,6 +41,20 @@ std::optional<UnixMillis> ParseMtime(std::string_view text) {
   return millis;
 }
 
+// Errors that say the file itself is unacceptable (as opposed to a passing failure).
+bool IsMediaVerdict(const Error& error) {
+  switch (error.code) {
+    case ErrorCode::kUnsupportedMediaType:
+    case ErrorCode::kPhotoTooLarge:
+    case ErrorCode::kPhotoTooManyPixels:
+    case ErrorCode::kVideoTooLarge:
+    case ErrorCode::kFileTooLarge:
+      return true;
+    default:
+      return false;
+  }
+}
+
 std::string LibraryKey(const std::string& storage_label, UnixMillis taken_at,
                        const std::string& filename) {
   std::time_t seconds = taken_at / 1000;
@@ -98,9 +112,19 @@ std::string UploadService::NewHolder() const { return instance_id_ + "/" + Rando
 
 Result<Upload> UploadService::Create(const Caller& caller, std::int64_t length,
                                      const UploadMetadata& metadata) {
+  if (length == 0) {
+    return MakeError(ErrorCode::kUnsupportedMediaType, "an empty file is not a photo or video");
+  }
   SHOEBOX_TRY(CheckDeclaredLength(settings_.limits, metadata.filename, length));
   SHOEBOX_ASSIGN(User owner, users_.Get(caller.user.id));
-  if (owner.quota_bytes && owner.used_bytes + length > *owner.quota_bytes) {
+  // Content the user already has costs no space, so the quota does not stop it.
+  bool known_duplicate = false;
+  if (!metadata.sha256.empty()) {
+    SHOEBOX_ASSIGN(auto matches, assets_.FindByChecksums(owner.id, {metadata.sha256}));
+    known_duplicate = std::any_of(matches.begin(), matches.end(),
+                                  [](const ChecksumMatch& m) { return !m.deleted; });
+  }
+  if (!known_duplicate && owner.quota_bytes && owner.used_bytes + length > *owner.quota_bytes) {
     return MakeError(ErrorCode::kQuotaExceeded,
                      "this upload (" + FormatBytes(length) + ") would exceed your storage quota (" +
                          FormatBytes(owner.used_bytes) + " of " + FormatBytes(*owner.quota_bytes) +
@@ -275,7 +299,8 @@ Result<UploadStatus> UploadService::Receive(Upload upload, std::int64_t offset,
     std::int64_t head = static_cast<std::int64_t>(inspector_.HeadBytes());
     if (upload.kind == MediaKind::kUnknown && position >= std::min(head, upload.length)) {
       if (auto probed = Probe(upload); !probed) {
-        Discard(upload);
+        if (IsMediaVerdict(probed.error())) Discard(upload);
+        else roll_back();
         return probed.error();
       }
     }
@@ -313,7 +338,7 @@ Result<UploadStatus> UploadService::Receive(Upload upload, std::int64_t offset,
   if (position < upload.length) return UploadStatus{upload, std::nullopt, false};
   if (upload.kind == MediaKind::kUnknown) {
     if (auto probed = Probe(upload); !probed) {
-      Discard(upload);
+      if (IsMediaVerdict(probed.error())) Discard(upload);
       return probed.error();
     }
   }

@@ -1,0 +1,775 @@
+// Black-box tests of the HTTP API: a real server on 127.0.0.1 with SQLite and a local data
+// folder in a temp dir, spoken to over real HTTP.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "core/hashing.h"
+#include "core/ids.h"
+#include "core/text.h"
+#include "tests/support/test_support.h"
+
+namespace shoebox::testing {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+std::string Meta(const std::map<std::string, std::string>& fields) {
+  std::string out;
+  for (const auto& [key, value] : fields) {
+    if (!out.empty()) out += ",";
+    out += key + " " + Base64Encode(value);
+  }
+  return out;
+}
+
+json Body(const client::HttpReply& reply) { return json::parse(reply.body, nullptr, false); }
+std::string ErrorCodeOf(const client::HttpReply& reply) {
+  json body = Body(reply);
+  if (body.is_discarded() || !body.contains("error")) return "";
+  return body["error"].value("code", "");
+}
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override { StartServer({}); }
+
+  void StartServer(const std::map<std::string, std::string>& settings) {
+    client_.reset();
+    server_.reset();
+    server_ = std::make_unique<TestServer>(settings);
+    client_ = server_->Client();
+    token_ = server_->CreateUserAndLogin("alice@example.com");
+  }
+
+  client::HttpReply Call(const std::string& method, const std::string& target,
+                         const std::string& body = "", std::map<std::string, std::string> headers = {},
+                         const std::string& token = "") {
+    auto auth = Bearer(token.empty() ? token_ : token);
+    headers.insert(auth.begin(), auth.end());
+    auto reply = client_->Send(method, target, headers, body);
+    EXPECT_TRUE(reply) << method << " " << target << ": " << (reply ? "" : reply.error().message);
+    return reply ? *reply : client::HttpReply{};
+  }
+
+  // Starts an upload; returns its URL.
+  std::string Create(std::int64_t length, const std::map<std::string, std::string>& metadata,
+                     const std::string& token = "") {
+    auto headers = Tus(token.empty() ? token_ : token);
+    headers["Upload-Length"] = std::to_string(length);
+    headers["Upload-Metadata"] = Meta(metadata);
+    auto reply = client_->Send("POST", "/api/v1/uploads", headers);
+    EXPECT_TRUE(reply);
+    EXPECT_EQ(reply->status, 201) << reply->body;
+    return reply->Header("location");
+  }
+
+  client::HttpReply Patch(const std::string& url, std::int64_t offset, const std::string& bytes,
+                          std::map<std::string, std::string> extra = {}, const std::string& token = "") {
+    auto headers = Tus(token.empty() ? token_ : token);
+    headers["Upload-Offset"] = std::to_string(offset);
+    headers["Content-Type"] = "application/offset+octet-stream";
+    for (auto& [k, v] : extra) headers[k] = v;
+    auto reply = client_->Send("PATCH", url, headers, bytes);
+    EXPECT_TRUE(reply);
+    return reply ? *reply : client::HttpReply{};
+  }
+
+  client::HttpReply Head(const std::string& url, const std::string& token = "") {
+    auto reply = client_->Send("HEAD", url, Tus(token.empty() ? token_ : token));
+    EXPECT_TRUE(reply);
+    return reply ? *reply : client::HttpReply{};
+  }
+
+  // Uploads `bytes` whole; returns the asset id.
+  std::string Upload(const std::string& name, const std::string& bytes, std::int64_t mtime = 1672628645,
+                     const std::string& token = "") {
+    std::string url = Create(static_cast<std::int64_t>(bytes.size()),
+                             {{"filename", name}, {"sha256", Sha256Hex(bytes)},
+                              {"mtime", std::to_string(mtime)}},
+                             token);
+    auto reply = Patch(url, 0, bytes, {}, token);
+    EXPECT_EQ(reply.status, 204) << reply.body;
+    EXPECT_FALSE(reply.Header("shoebox-asset-id").empty());
+    return reply.Header("shoebox-asset-id");
+  }
+
+  std::unique_ptr<TestServer> server_;
+  std::unique_ptr<client::HttpClient> client_;
+  std::string token_;
+};
+
+// ------------------------------------------------------------------------------ accounts.
+
+TEST_F(ApiTest, FirstVisitCreatesTheAdminOnlyOnce) {
+  TestServer fresh;
+  auto http = fresh.Client();
+  auto setup = http->Send("GET", "/api/v1/server/setup", {});
+  EXPECT_EQ(Body(*setup)["needs_setup"], true);
+  auto created = http->Send("POST", "/api/v1/auth/setup", {},
+                            R"({"email":"Admin@Example.com","password":"correct horse"})");
+  ASSERT_EQ(created->status, 201) << created->body;
+  EXPECT_EQ(Body(*created)["user"]["is_admin"], true);
+  EXPECT_EQ(Body(*created)["user"]["email"], "admin@example.com");
+  std::string cookie = created->Header("set-cookie");
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(cookie.find("SameSite=Lax"), std::string::npos);
+  auto again = http->Send("POST", "/api/v1/auth/setup", {},
+                          R"({"email":"mallory@example.com","password":"correct horse"})");
+  EXPECT_EQ(again->status, 409);
+  EXPECT_EQ(ErrorCodeOf(*again), "already_set_up");
+  EXPECT_EQ(Body(*http->Send("GET", "/api/v1/server/setup", {}))["needs_setup"], false);
+}
+
+TEST_F(ApiTest, UnknownUserAndWrongPasswordAreIndistinguishable) {
+  auto wrong = client_->Send("POST", "/api/v1/auth/login", {},
+                             R"({"email":"alice@example.com","password":"wrong-password"})");
+  auto unknown = client_->Send("POST", "/api/v1/auth/login", {},
+                               R"({"email":"nobody@example.com","password":"wrong-password"})");
+  EXPECT_EQ(wrong->status, 401);
+  EXPECT_EQ(unknown->status, 401);
+  EXPECT_EQ(wrong->body, unknown->body);
+  auto ok = client_->Send("POST", "/api/v1/auth/login", {},
+                          R"({"email":"ALICE@example.com","password":"password123"})");
+  EXPECT_EQ(ok->status, 200);
+  // A cross-site form (text/plain) cannot sign anyone in.
+  auto form = client_->Send("POST", "/api/v1/auth/login", {{"Content-Type", "text/plain"}},
+                            R"({"email":"alice@example.com","password":"password123"})");
+  EXPECT_EQ(form->status, 415);
+  EXPECT_TRUE(Body(*ok)["token"].is_string());
+}
+
+TEST_F(ApiTest, LoginIsRateLimited) {
+  int limited_at = -1;
+  for (int i = 0; i < 12 && limited_at < 0; ++i) {
+    auto reply = client_->Send("POST", "/api/v1/auth/login", {},
+                               R"({"email":"alice@example.com","password":"guess-guess"})");
+    if (reply->status == 429) limited_at = i;
+  }
+  EXPECT_EQ(limited_at, 10);
+  // Even the right password waits out the window now.
+  auto right = client_->Send("POST", "/api/v1/auth/login", {},
+                             R"({"email":"alice@example.com","password":"password123"})");
+  EXPECT_EQ(right->status, 429);
+  EXPECT_EQ(ErrorCodeOf(*right), "too_many_requests");
+}
+
+TEST_F(ApiTest, TokensAreStoredOnlyHashed) {
+  std::string db = ReadFile(server_->data_dir() / "shoebox.db") +
+                   ReadFile(server_->data_dir() / "shoebox.db-wal");
+  EXPECT_EQ(db.find(token_), std::string::npos);
+  EXPECT_NE(db.find(Sha256Hex(token_)), std::string::npos);
+}
+
+TEST_F(ApiTest, CookieSessionsNeedTheCsrfHeaderToChangeThings) {
+  auto login = client_->Send("POST", "/api/v1/auth/login", {},
+                             R"({"email":"alice@example.com","password":"password123"})");
+  std::string cookie = login->Header("set-cookie");
+  cookie = cookie.substr(0, cookie.find(';'));
+  auto me = client_->Send("GET", "/api/v1/me", {{"Cookie", cookie}});
+  EXPECT_EQ(me->status, 200);
+  auto forged = client_->Send("POST", "/api/v1/api-keys", {{"Cookie", cookie}}, R"({"name":"x"})");
+  EXPECT_EQ(forged->status, 403);
+  EXPECT_EQ(ErrorCodeOf(*forged), "csrf_header_missing");
+  auto real = client_->Send("POST", "/api/v1/api-keys", {{"Cookie", cookie}, {"X-Shoebox-Csrf", "1"}},
+                            R"({"name":"x"})");
+  EXPECT_EQ(real->status, 201);
+}
+
+TEST_F(ApiTest, ApiKeysWorkUntilDeletedAndLogoutEndsTheSession) {
+  auto created = Call("POST", "/api/v1/api-keys", R"({"name":"Pixel 8"})");
+  ASSERT_EQ(created.status, 201);
+  std::string secret = Body(created)["secret"];
+  std::string id = Body(created)["id"];
+  EXPECT_EQ(client_->Send("GET", "/api/v1/me", {{"X-Api-Key", secret}})->status, 200);
+  EXPECT_EQ(client_->Send("GET", "/api/v1/me", Bearer(secret))->status, 200);
+  auto list = Call("GET", "/api/v1/api-keys");
+  ASSERT_EQ(Body(list)["keys"].size(), 1u);
+  EXPECT_FALSE(Body(list)["keys"][0].contains("secret"));
+  EXPECT_EQ(Call("DELETE", "/api/v1/api-keys/" + id).status, 204);
+  EXPECT_EQ(client_->Send("GET", "/api/v1/me", {{"X-Api-Key", secret}})->status, 401);
+
+  EXPECT_EQ(Call("POST", "/api/v1/auth/logout").status, 204);
+  auto after = client_->Send("GET", "/api/v1/me", Bearer(token_));
+  EXPECT_EQ(after->status, 401);
+  EXPECT_EQ(ErrorCodeOf(*after), "unauthenticated");
+}
+
+TEST_F(ApiTest, ChangingThePasswordKeepsThisSessionAndEndsOthers) {
+  auto other = client_->Send("POST", "/api/v1/auth/login", {},
+                             R"({"email":"alice@example.com","password":"password123"})");
+  std::string other_token = Body(*other)["token"];
+  EXPECT_EQ(Call("POST", "/api/v1/me/password",
+                 R"({"current_password":"nope-nope","new_password":"new password 1"})").status, 401);
+  EXPECT_EQ(Call("POST", "/api/v1/me/password",
+                 R"({"current_password":"password123","new_password":"new password 1"})").status, 204);
+  EXPECT_EQ(Call("GET", "/api/v1/me").status, 200);
+  EXPECT_EQ(client_->Send("GET", "/api/v1/me", Bearer(other_token))->status, 401);
+}
+
+TEST_F(ApiTest, AdminsManageUsersAndQuotasOthersCannot) {
+  std::string admin = server_->CreateUserAndLogin("root@example.com", "password123", true);
+  EXPECT_EQ(Call("GET", "/api/v1/admin/users").status, 403);
+  auto created = Call("POST", "/api/v1/admin/users",
+                      R"({"email":"bob@example.com","password":"bobs password","quota_bytes":1000})",
+                      {}, admin);
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(Body(created)["quota_bytes"], 1000);
+  std::string bob_id = Body(created)["id"];
+  EXPECT_EQ(Call("POST", "/api/v1/admin/users", R"({"email":"bob@example.com","password":"xxxxxxxxx"})",
+                 {}, admin).status, 409);
+  EXPECT_EQ(Call("POST", "/api/v1/admin/users", R"({"email":"not-an-email","password":"xxxxxxxxx"})",
+                 {}, admin).status, 400);
+  EXPECT_EQ(Call("POST", "/api/v1/admin/users", R"({"email":"c@example.com","password":"short"})",
+                 {}, admin).status, 400);
+  auto bob_login = client_->Send("POST", "/api/v1/auth/login", {},
+                                 R"({"email":"bob@example.com","password":"bobs password"})");
+  std::string bob = Body(*bob_login)["token"];
+
+  // Over quota: refused before any byte is sent.
+  auto headers = Tus(bob);
+  headers["Upload-Length"] = "5000";
+  headers["Upload-Metadata"] = Meta({{"filename", "a.jpg"}});
+  auto over = client_->Send("POST", "/api/v1/uploads", headers);
+  EXPECT_EQ(over->status, 413);
+  EXPECT_EQ(ErrorCodeOf(*over), "quota_exceeded");
+
+  auto disabled = Call("PATCH", "/api/v1/admin/users/" + bob_id, R"({"disabled":true})", {}, admin);
+  EXPECT_EQ(disabled.status, 200);
+  EXPECT_EQ(client_->Send("GET", "/api/v1/me", Bearer(bob))->status, 401);
+  auto relogin = client_->Send("POST", "/api/v1/auth/login", {},
+                               R"({"email":"bob@example.com","password":"bobs password"})");
+  EXPECT_EQ(relogin->status, 403);
+  EXPECT_EQ(ErrorCodeOf(*relogin), "account_disabled");
+  EXPECT_EQ(Body(Call("GET", "/api/v1/admin/users", "", {}, admin))["users"].size(), 3u);
+}
+
+// ------------------------------------------------------------------------------ tus uploads.
+
+TEST_F(ApiTest, OptionsDiscoversTusAndServerInfoTellsTheLimits) {
+  auto options = client_->Send("OPTIONS", "/api/v1/uploads", {});
+  EXPECT_EQ(options->status, 204);
+  EXPECT_EQ(options->Header("tus-version"), "1.0.0");
+  std::string extensions = options->Header("tus-extension");
+  for (const char* ext : {"creation", "creation-with-upload", "checksum", "termination", "expiration"}) {
+    EXPECT_NE(extensions.find(ext), std::string::npos) << ext;
+  }
+  EXPECT_EQ(options->Header("tus-max-size"), "10000000000");
+  auto info = client_->Send("GET", "/api/v1/server/info", {});
+  json body = Body(*info);
+  EXPECT_EQ(body["limits"]["photo_max_bytes"], 75000000);
+  EXPECT_EQ(body["limits"]["photo_max_pixels"], 100000000);
+  EXPECT_EQ(body["limits"]["video_max_bytes"], 10000000000LL);
+  EXPECT_TRUE(body["uploads"]["max_request_body_bytes"].is_number());
+  EXPECT_FALSE(body["supported_media_types"].empty());
+}
+
+TEST_F(ApiTest, ChunkedUploadBecomesVisibleOnlyWhenComplete) {
+  std::string bytes = FakeJpeg(300'000);
+  std::string url = Create(300'000, {{"filename", "IMG_20230102_030405.jpg"},
+                                     {"sha256", Sha256Hex(bytes)}, {"mtime", "1672628645"},
+                                     {"device_id", "phone-1"}, {"device_asset_id", "42"}});
+  EXPECT_TRUE(url.starts_with("/api/v1/uploads/"));
+  auto first = Patch(url, 0, bytes.substr(0, 100'000));
+  EXPECT_EQ(first.status, 204);
+  EXPECT_EQ(first.Header("upload-offset"), "100000");
+  EXPECT_FALSE(first.Header("upload-expires").empty());
+  EXPECT_TRUE(first.Header("shoebox-asset-id").empty());
+  EXPECT_TRUE(Body(Call("GET", "/api/v1/assets"))["assets"].empty());
+  auto head = Head(url);
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.Header("upload-offset"), "100000");
+  EXPECT_EQ(head.Header("upload-length"), "300000");
+  EXPECT_EQ(head.Header("cache-control"), "no-store");
+  auto last = Patch(url, 100'000, bytes.substr(100'000));
+  EXPECT_EQ(last.status, 204);
+  std::string id = last.Header("shoebox-asset-id");
+  ASSERT_FALSE(id.empty());
+  EXPECT_TRUE(last.Header("shoebox-duplicate").empty());
+  json asset = Body(Call("GET", "/api/v1/assets/" + id));
+  EXPECT_EQ(asset["sha256"], Sha256Hex(bytes));
+  EXPECT_EQ(asset["kind"], "photo");
+  EXPECT_EQ(asset["mime_type"], "image/jpeg");
+  EXPECT_EQ(asset["taken_at"], "2023-01-02T03:04:05.000Z");
+  EXPECT_EQ(asset["device_asset_id"], "42");
+  EXPECT_EQ(ReadFile(server_->data_dir() / "library/alice/2023/01/IMG_20230102_030405.jpg"), bytes);
+  // A client that lost the last response can still learn the result.
+  EXPECT_EQ(Head(url).Header("shoebox-asset-id"), id);
+  EXPECT_EQ(Body(Call("GET", "/api/v1/me"))["used_bytes"], 300000);
+}
+
+TEST_F(ApiTest, CreationWithUploadAndDuplicates) {
+  std::string bytes = FakeJpeg(50'000);
+  auto headers = Tus(token_);
+  headers["Upload-Length"] = "50000";
+  headers["Upload-Metadata"] = Meta({{"filename", "a.jpg"}});
+  headers["Content-Type"] = "application/offset+octet-stream";
+  auto created = client_->Send("POST", "/api/v1/uploads", headers, bytes);
+  ASSERT_EQ(created->status, 201) << created->body;
+  EXPECT_EQ(created->Header("upload-offset"), "50000");
+  std::string id = created->Header("shoebox-asset-id");
+  ASSERT_FALSE(id.empty());
+  auto again = client_->Send("POST", "/api/v1/uploads", headers, bytes);
+  EXPECT_EQ(again->Header("shoebox-asset-id"), id);
+  EXPECT_EQ(again->Header("shoebox-duplicate"), "true");
+  EXPECT_EQ(Body(Call("GET", "/api/v1/assets"))["assets"].size(), 1u);
+  EXPECT_EQ(Body(Call("GET", "/api/v1/me"))["used_bytes"], 50000);
+}
+
+TEST_F(ApiTest, PatchAtTheWrongOffsetIsAConflict) {
+  std::string bytes = FakeJpeg(10'000);
+  std::string url = Create(10'000, {{"filename", "a.jpg"}});
+  EXPECT_EQ(Patch(url, 0, bytes.substr(0, 5000)).status, 204);
+  auto wrong = Patch(url, 4000, bytes.substr(4000));
+  EXPECT_EQ(wrong.status, 409);
+  EXPECT_EQ(ErrorCodeOf(wrong), "offset_mismatch");
+  EXPECT_EQ(wrong.Header("tus-resumable"), "1.0.0");
+  EXPECT_EQ(Head(url).Header("upload-offset"), "5000");
+  EXPECT_EQ(Patch(url, 5000, bytes.substr(5000)).status, 204);
+}
+
+TEST_F(ApiTest, ABodyLongerThanUploadLengthIsRefused) {
+  std::string bytes = FakeJpeg(10'000);
+  std::string url = Create(8'000, {{"filename", "a.jpg"}});
+  auto too_long = Patch(url, 0, bytes);
+  EXPECT_EQ(too_long.status, 413);
+  EXPECT_EQ(ErrorCodeOf(too_long), "upload_length_exceeded");
+  EXPECT_EQ(Head(url).Header("upload-offset"), "0");
+  // Chunked encoding: the length is discovered while streaming.
+  RawConnection raw(server_->address());
+  std::string chunk(9000, 'x');
+  std::memcpy(chunk.data(), bytes.data(), 64);
+  std::ostringstream request;
+  request << "PATCH " << url << " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " << token_
+          << "\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n"
+             "Content-Type: application/offset+octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+          << std::hex << chunk.size() << "\r\n" << chunk << "\r\n0\r\n\r\n";
+  raw.Send(request.str());
+  std::string answer = raw.ReadAll();
+  EXPECT_NE(answer.find("413"), std::string::npos) << answer.substr(0, 200);
+  EXPECT_EQ(Head(url).Header("upload-offset"), "0");
+}
+
+TEST_F(ApiTest, AWrongSha256IsRefusedAndNothingIsKept) {
+  std::string bytes = FakeJpeg(20'000);
+  std::string url = Create(20'000, {{"filename", "a.jpg"}, {"sha256", Sha256Hex("something else")}});
+  auto reply = Patch(url, 0, bytes);
+  EXPECT_EQ(reply.status, 460);
+  EXPECT_EQ(ErrorCodeOf(reply), "sha256_mismatch");
+  EXPECT_EQ(Head(url).status, 404);
+  EXPECT_TRUE(Body(Call("GET", "/api/v1/assets"))["assets"].empty());
+  EXPECT_TRUE(fs::is_empty(server_->data_dir() / "uploads"));
+  // Malformed checksum metadata is a 400 at creation.
+  auto headers = Tus(token_);
+  headers["Upload-Length"] = "10";
+  headers["Upload-Metadata"] = Meta({{"sha256", "xyz"}});
+  EXPECT_EQ(client_->Send("POST", "/api/v1/uploads", headers)->status, 400);
+}
+
+TEST_F(ApiTest, UploadChecksumMakesARequestAllOrNothing) {
+  std::string bytes = FakeJpeg(20'000);
+  std::string url = Create(20'000, {{"filename", "a.jpg"}});
+  std::string good = Base64Encode([&] {
+    auto digest = RequestDigest::Create("sha1");
+    digest->Update(std::span<const char>(bytes.data(), 10'000));
+    return digest->FinishRaw();
+  }());
+  auto bad = Patch(url, 0, bytes.substr(0, 10'000), {{"Upload-Checksum", "sha1 " + Base64Encode("01234567890123456789")}});
+  EXPECT_EQ(bad.status, 460);
+  EXPECT_EQ(ErrorCodeOf(bad), "checksum_mismatch");
+  EXPECT_EQ(Head(url).Header("upload-offset"), "0");
+  auto unknown = Patch(url, 0, bytes.substr(0, 10'000), {{"Upload-Checksum", "crc32 AAAA"}});
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_EQ(ErrorCodeOf(unknown), "checksum_algorithm_unsupported");
+  auto ok = Patch(url, 0, bytes.substr(0, 10'000), {{"Upload-Checksum", "sha1 " + good}});
+  EXPECT_EQ(ok.status, 204);
+  EXPECT_EQ(ok.Header("upload-offset"), "10000");
+}
+
+TEST_F(ApiTest, ContentDecidesTheTypeNotTheName) {
+  std::string text(5000, 'a');
+  std::string url = Create(5000, {{"filename", "holiday.jpg"}});
+  auto reply = Patch(url, 0, text);
+  EXPECT_EQ(reply.status, 415);
+  EXPECT_EQ(ErrorCodeOf(reply), "unsupported_media_type");
+  EXPECT_EQ(Head(url).status, 404);
+  // A real photo with an odd name is fine.
+  EXPECT_FALSE(Upload("photo.dat", FakeJpeg(5000)).empty());
+  // tus PATCH must say its content type.
+  std::string url2 = Create(10, {{"filename", "b.jpg"}});
+  auto headers = Tus(token_);
+  headers["Upload-Offset"] = "0";
+  headers["Content-Type"] = "image/jpeg";
+  EXPECT_EQ(client_->Send("PATCH", url2, headers, "0123456789")->status, 415);
+}
+
+TEST_F(ApiTest, MediaLimitsAreEnforcedAtCreationAndByContent) {
+  StartServer({{"limits.photo_max_bytes", "100000"}, {"limits.video_max_bytes", "200000"}});
+  auto create = [&](std::int64_t length, const std::string& name) {
+    auto headers = Tus(token_);
+    headers["Upload-Length"] = std::to_string(length);
+    headers["Upload-Metadata"] = Meta({{"filename", name}});
+    return *client_->Send("POST", "/api/v1/uploads", headers);
+  };
+  auto photo = create(150'000, "big.jpg");
+  EXPECT_EQ(photo.status, 413);
+  EXPECT_EQ(ErrorCodeOf(photo), "photo_too_large");
+  auto video = create(250'000, "big.mp4");
+  EXPECT_EQ(video.status, 413);
+  EXPECT_EQ(ErrorCodeOf(video), "video_too_large");
+  EXPECT_EQ(ErrorCodeOf(create(250'000, "big.bin")), "file_too_large");
+  // A name that hides a big photo: refused as soon as the content shows it is a photo.
+  std::string url = Create(150'000, {{"filename", "big.bin"}});
+  auto sniffed = Patch(url, 0, FakeJpeg(150'000));
+  EXPECT_EQ(sniffed.status, 413);
+  EXPECT_EQ(ErrorCodeOf(sniffed), "photo_too_large");
+  // The same length as a video is fine.
+  EXPECT_FALSE(Upload("clip.mp4", FakeMp4(150'000)).empty());
+}
+
+TEST_F(ApiTest, AnInterruptedUploadResumesFromTheOffsetHeadReports) {
+  std::string bytes = FakeJpeg(3'000'000, 7);
+  std::string url = Create(3'000'000, {{"filename", "cut.jpg"}, {"sha256", Sha256Hex(bytes)}});
+  {
+    RawConnection raw(server_->address());
+    std::ostringstream request;
+    request << "PATCH " << url << " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " << token_
+            << "\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n"
+               "Content-Type: application/offset+octet-stream\r\nContent-Length: 3000000\r\n\r\n"
+            << bytes.substr(0, 1'234'567);
+    raw.Send(request.str());
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }  // connection cut mid-body
+  std::int64_t offset = -1;
+  for (int i = 0; i < 50; ++i) {  // the server notices the cut asynchronously
+    auto head = Head(url);
+    offset = ParseNonNegativeInt(head.Header("upload-offset")).value_or(-1);
+    if (offset == 1'234'567) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(offset, 1'234'567);
+  EXPECT_TRUE(Body(Call("GET", "/api/v1/assets"))["assets"].empty());
+  auto rest = Patch(url, offset, bytes.substr(static_cast<std::size_t>(offset)));
+  ASSERT_EQ(rest.status, 204) << rest.body;
+  std::string id = rest.Header("shoebox-asset-id");
+  auto original = Call("GET", "/api/v1/assets/" + id + "/original");
+  EXPECT_EQ(Sha256Hex(original.body), Sha256Hex(bytes));
+}
+
+TEST_F(ApiTest, TwoClientsCannotWriteOneUploadAtOnce) {
+  std::string bytes = FakeJpeg(2'000'000);
+  std::string url = Create(2'000'000, {{"filename", "a.jpg"}});
+  RawConnection first(server_->address());
+  std::ostringstream request;
+  request << "PATCH " << url << " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " << token_
+          << "\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n"
+             "Content-Type: application/offset+octet-stream\r\nContent-Length: 2000000\r\n\r\n"
+          << bytes.substr(0, 100'000);
+  first.Send(request.str());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // first holds the lease now
+  auto second = Patch(url, 0, bytes);
+  EXPECT_EQ(second.status, 423) << second.body;
+  EXPECT_EQ(ErrorCodeOf(second), "upload_locked");
+  first.Send(bytes.substr(100'000));
+  std::string answer = first.ReadAll(5000);
+  EXPECT_NE(answer.find("204"), std::string::npos) << answer.substr(0, 300);
+  EXPECT_NE(answer.find("Shoebox-Asset-Id"), std::string::npos);
+}
+
+TEST_F(ApiTest, TerminationAndExpiryRemoveTheBytes) {
+  std::string url = Create(10'000, {{"filename", "a.jpg"}});
+  EXPECT_EQ(Patch(url, 0, FakeJpeg(10'000).substr(0, 5000)).status, 204);
+  auto deleted = client_->Send("DELETE", url, Tus(token_));
+  EXPECT_EQ(deleted->status, 204);
+  EXPECT_EQ(Head(url).status, 404);
+  EXPECT_TRUE(fs::is_empty(server_->data_dir() / "uploads"));
+
+  StartServer({{"uploads.expire_hours", "0"}});
+  std::string stale = Create(10'000, {{"filename", "a.jpg"}});
+  auto gone = Patch(stale, 0, FakeJpeg(10'000));
+  EXPECT_EQ(gone.status, 410);
+  EXPECT_EQ(ErrorCodeOf(gone), "upload_expired");
+  Create(10'000, {{"filename", "b.jpg"}});
+  EXPECT_FALSE(fs::is_empty(server_->data_dir() / "uploads"));
+  auto swept = server_->runtime().maintenance().RunOnce();
+  ASSERT_TRUE(swept);
+  EXPECT_GE(swept->uploads_removed, 1);
+  EXPECT_TRUE(fs::is_empty(server_->data_dir() / "uploads"));
+}
+
+TEST_F(ApiTest, TusRequestsNeedTheProtocolVersion) {
+  auto headers = Bearer(token_);
+  headers["Upload-Length"] = "10";
+  auto reply = client_->Send("POST", "/api/v1/uploads", headers);
+  EXPECT_EQ(reply->status, 412);
+  EXPECT_EQ(ErrorCodeOf(*reply), "tus_version_unsupported");
+  EXPECT_EQ(reply->Header("tus-version"), "1.0.0");
+  auto empty_headers = Tus(token_);
+  empty_headers["Upload-Length"] = "0";
+  auto empty = client_->Send("POST", "/api/v1/uploads", empty_headers);
+  EXPECT_EQ(empty->status, 415);
+  EXPECT_EQ(ErrorCodeOf(*empty), "unsupported_media_type");
+  auto no_length = client_->Send("POST", "/api/v1/uploads", Tus(token_));
+  EXPECT_EQ(no_length->status, 400);
+}
+
+TEST_F(ApiTest, HostileFileNamesStayInsideTheLibrary) {
+  std::vector<std::string> names = {"../../etc/passwd", "a/b/c.jpg", std::string("nul\0byte.jpg", 12),
+                                    std::string(300, 'n') + ".jpg", "..", ".hidden.jpg",
+                                    "C:\\Windows\\evil.jpg", "ok \xe2\x9c\x93 .jpg", "\x01\x02.jpg"};
+  unsigned seed = 100;
+  for (const std::string& name : names) {
+    std::string id = Upload(name, FakeJpeg(2000, ++seed));
+    ASSERT_FALSE(id.empty()) << name;
+    json asset = Body(Call("GET", "/api/v1/assets/" + id));
+    std::string original = asset["original_name"];
+    EXPECT_EQ(original.find('/'), std::string::npos);
+    EXPECT_EQ(original.find('\0'), std::string::npos);
+    EXPECT_LE(original.size(), 255u);
+    auto download = Call("GET", "/api/v1/assets/" + id + "/original");
+    EXPECT_EQ(download.status, 200);
+    EXPECT_EQ(download.Header("content-disposition").find('\n'), std::string::npos);
+  }
+  std::set<std::string> seen;
+  for (auto& entry : fs::recursive_directory_iterator(server_->data_dir())) {
+    if (!entry.is_regular_file()) continue;
+    std::string relative = fs::relative(entry.path(), server_->data_dir()).string();
+    if (relative.starts_with("shoebox.db")) continue;
+    EXPECT_TRUE(relative.starts_with("library/alice/2023/01/")) << relative;
+    std::string file = entry.path().filename().string();
+    EXPECT_NE(file.front(), '.') << file;
+    EXPECT_LE(file.size(), 200u);
+    seen.insert(file);
+  }
+  EXPECT_EQ(seen.size(), names.size());
+  EXPECT_FALSE(fs::exists("/etc/passwd.jpg"));
+}
+
+// ------------------------------------------------------------------------------ library.
+
+TEST_F(ApiTest, TimelineIsNewestFirstWithCursorPages) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 7; ++i) {
+    ids.push_back(Upload("p" + std::to_string(i) + ".jpg", FakeJpeg(1000, 200 + i), 1600000000 + i * 86400));
+  }
+  std::vector<std::string> listed;
+  std::string cursor;
+  int pages = 0;
+  do {
+    auto page = Body(Call("GET", "/api/v1/assets?limit=3" + (cursor.empty() ? "" : "&cursor=" + PercentEncode(cursor))));
+    for (auto& asset : page["assets"]) listed.push_back(asset["id"]);
+    cursor = page["next_cursor"].is_null() ? "" : page["next_cursor"].get<std::string>();
+    ++pages;
+  } while (!cursor.empty() && pages < 10);
+  EXPECT_EQ(pages, 3);
+  std::vector<std::string> expected(ids.rbegin(), ids.rend());
+  EXPECT_EQ(listed, expected);
+  EXPECT_EQ(Call("GET", "/api/v1/assets?cursor=garbage").status, 400);
+  EXPECT_EQ(Call("GET", "/api/v1/assets?limit=0").status, 400);
+}
+
+TEST_F(ApiTest, FavouritesArchiveTrashRestoreAndEmpty) {
+  std::string keep = Upload("keep.jpg", FakeJpeg(1000, 1));
+  std::string gone = Upload("gone.jpg", FakeJpeg(3000, 2));
+  EXPECT_EQ(Body(Call("PATCH", "/api/v1/assets/" + keep, R"({"is_favorite":true})"))["is_favorite"], true);
+  EXPECT_EQ(Call("PATCH", "/api/v1/assets/" + keep, R"({"is_favorite":"yes"})").status, 400);
+  EXPECT_EQ(Body(Call("GET", "/api/v1/assets?favorite=true"))["assets"].size(), 1u);
+  Call("PATCH", "/api/v1/assets/" + keep, R"({"is_archived":true})");
+  EXPECT_EQ(Body(Call("GET", "/api/v1/assets"))["assets"].size(), 1u);  // archived hidden
+  EXPECT_EQ(Body(Call("GET", "/api/v1/assets?visibility=archive"))["assets"].size(), 1u);
+
+  EXPECT_EQ(Call("DELETE", "/api/v1/assets/" + gone).status, 204);
+  json trash = Body(Call("GET", "/api/v1/assets?visibility=trash"));
+  ASSERT_EQ(trash["assets"].size(), 1u);
+  EXPECT_TRUE(trash["assets"][0]["purge_at"].is_string());
+  EXPECT_TRUE(Body(Call("GET", "/api/v1/assets"))["assets"].empty());
+  EXPECT_EQ(Body(Call("POST", "/api/v1/assets/" + gone + "/restore"))["trashed_at"], nullptr);
+  EXPECT_EQ(Body(Call("GET", "/api/v1/assets"))["assets"].size(), 1u);
+  Call("DELETE", "/api/v1/assets/" + gone);
+  EXPECT_EQ(Body(Call("GET", "/api/v1/me"))["used_bytes"], 4000);
+  std::string blob = (server_->data_dir() / "library/alice/2023/01/gone.jpg").string();
+  EXPECT_TRUE(fs::exists(blob));
+  EXPECT_EQ(Body(Call("POST", "/api/v1/trash/empty"))["deleted"], 1);
+  EXPECT_FALSE(fs::exists(blob));
+  EXPECT_EQ(Call("GET", "/api/v1/assets/" + gone).status, 404);
+  EXPECT_EQ(Body(Call("GET", "/api/v1/me"))["used_bytes"], 1000);
+  auto [code, out] = RunServerCommand({"verify", "--quiet", "--data", server_->data_dir().string()});
+  EXPECT_EQ(code, 0) << out;
+}
+
+TEST_F(ApiTest, ExistAnswersWhatIsStoredAndWhatWasDeletedOnPurpose) {
+  std::string a = FakeJpeg(1000, 11), b = FakeJpeg(1000, 12), c = FakeJpeg(1000, 13);
+  std::string a_id = Upload("a.jpg", a);
+  std::string b_id = Upload("b.jpg", b);
+  Call("DELETE", "/api/v1/assets/" + b_id);
+  Call("POST", "/api/v1/trash/empty");
+  json request = {{"checksums", {Sha256Hex(a), Sha256Hex(b), Sha256Hex(c)}}};
+  json found = Body(Call("POST", "/api/v1/assets/exist", request.dump()));
+  ASSERT_EQ(found["existing"].size(), 1u);
+  EXPECT_EQ(found["existing"][0]["sha256"], Sha256Hex(a));
+  EXPECT_EQ(found["existing"][0]["asset_id"], a_id);
+  ASSERT_EQ(found["deleted"].size(), 1u);
+  EXPECT_EQ(found["deleted"][0]["sha256"], Sha256Hex(b));
+  EXPECT_EQ(Call("POST", "/api/v1/assets/exist", R"({"checksums":["nope"]})").status, 400);
+  EXPECT_EQ(Call("POST", "/api/v1/assets/exist", R"({"checksums":"nope"})").status, 400);
+  EXPECT_EQ(Call("POST", "/api/v1/assets/exist", "not json").status, 400);
+  // Uploading deleted content again on purpose brings it back and clears the tombstone.
+  Upload("b-again.jpg", b);
+  found = Body(Call("POST", "/api/v1/assets/exist", request.dump()));
+  EXPECT_EQ(found["existing"].size(), 2u);
+  EXPECT_TRUE(found["deleted"].empty());
+  // Another user's checksums are not visible.
+  std::string bob = server_->CreateUserAndLogin("bob@example.com");
+  json bobs = Body(Call("POST", "/api/v1/assets/exist", request.dump(), {}, bob));
+  EXPECT_TRUE(bobs["existing"].empty());
+  EXPECT_TRUE(bobs["deleted"].empty());
+}
+
+TEST_F(ApiTest, OriginalsSupportRangesAndConditionalRequests) {
+  std::string bytes = FakeJpeg(100'000, 3);
+  std::string id = Upload("Été à Paris.jpg", bytes);
+  std::string path = "/api/v1/assets/" + id + "/original";
+  auto full = Call("GET", path);
+  EXPECT_EQ(full.status, 200);
+  EXPECT_EQ(full.body, bytes);
+  EXPECT_EQ(full.Header("etag"), "\"" + Sha256Hex(bytes) + "\"");
+  EXPECT_EQ(full.Header("accept-ranges"), "bytes");
+  EXPECT_NE(full.Header("content-disposition").find("filename*=UTF-8''%C3%89t%C3%A9%20%C3%A0%20Paris.jpg"),
+            std::string::npos) << full.Header("content-disposition");
+  auto part = Call("GET", path, "", {{"Range", "bytes=10-19"}});
+  EXPECT_EQ(part.status, 206);
+  EXPECT_EQ(part.body, bytes.substr(10, 10));
+  EXPECT_EQ(part.Header("content-range"), "bytes 10-19/100000");
+  auto tail = Call("GET", path, "", {{"Range", "bytes=-5"}});
+  EXPECT_EQ(tail.body, bytes.substr(99'995));
+  auto open_end = Call("GET", path, "", {{"Range", "bytes=99990-"}});
+  EXPECT_EQ(open_end.body, bytes.substr(99'990));
+  auto outside = Call("GET", path, "", {{"Range", "bytes=100000-"}});
+  EXPECT_EQ(outside.status, 416);
+  EXPECT_EQ(outside.Header("content-range"), "bytes */100000");
+  auto head = Call("HEAD", path);
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.Header("content-length"), "100000");
+  auto cached = Call("GET", path, "", {{"If-None-Match", full.Header("etag")}});
+  EXPECT_EQ(cached.status, 304);
+  EXPECT_TRUE(cached.body.empty());
+  auto stale_range = Call("GET", path, "", {{"Range", "bytes=0-9"}, {"If-Range", "\"other\""}});
+  EXPECT_EQ(stale_range.status, 200);
+}
+
+// Every route that takes an id answers user A exactly as for a missing id when the id is B's.
+TEST_F(ApiTest, NoRouteRevealsAnotherUsersIds) {
+  std::string bob = server_->CreateUserAndLogin("bob@example.com");
+  std::string bob_asset = Upload("b.jpg", FakeJpeg(1000, 5), 1672628645, bob);
+  std::string bob_upload = Create(5000, {{"filename", "x.jpg"}}, bob);
+  bob_upload = bob_upload.substr(bob_upload.rfind('/') + 1);
+  auto key = Call("POST", "/api/v1/api-keys", R"({"name":"bob's phone"})", {}, bob);
+  std::string bob_key = Body(key)["id"];
+  auto bob_me = Body(Call("GET", "/api/v1/me", "", {}, bob));
+  std::map<std::string, std::string> bobs_ids = {{"asset_id", bob_asset},
+                                                  {"upload_id", bob_upload},
+                                                  {"key_id", bob_key},
+                                                  {"user_id", bob_me["id"]}};
+  http::Router router = api::BuildRouter(server_->runtime().api());
+  int checked = 0;
+  for (const http::Route& route : router.routes()) {
+    if (route.pattern.find('{') == std::string::npos) continue;
+    auto fill = [&](bool bobs) {
+      std::string path = route.pattern;
+      for (const auto& [name, id] : bobs_ids) {
+        auto at = path.find("{" + name + "}");
+        if (at != std::string::npos) path.replace(at, name.size() + 2, bobs ? id : NewId(1));
+      }
+      return path;
+    };
+    std::map<std::string, std::string> headers = {{"Tus-Resumable", "1.0.0"},
+                                                  {"Upload-Offset", "0"},
+                                                  {"Content-Type", "application/offset+octet-stream"}};
+    std::string body = route.method == "PATCH" && route.pattern.find("uploads") != std::string::npos
+                           ? FakeJpeg(100)
+                           : route.method == "PATCH" ? R"({"is_favorite":true,"disabled":true})" : "";
+    if (route.method == "PATCH" && route.pattern.find("uploads") == std::string::npos) {
+      headers["Content-Type"] = "application/json";
+    }
+    auto theirs = Call(route.method, fill(true), body, headers);
+    auto missing = Call(route.method, fill(false), body, headers);
+    EXPECT_EQ(theirs.status, missing.status) << route.method << " " << route.pattern;
+    EXPECT_EQ(ErrorCodeOf(theirs), ErrorCodeOf(missing)) << route.method << " " << route.pattern;
+    EXPECT_TRUE(theirs.status == 404 || theirs.status == 403) << route.method << " " << route.pattern
+                                                             << " " << theirs.status;
+    ++checked;
+  }
+  EXPECT_GE(checked, 11);
+  // And nothing of Bob's changed.
+  json asset = Body(Call("GET", "/api/v1/assets/" + bob_asset, "", {}, bob));
+  EXPECT_EQ(asset["is_favorite"], false);
+  EXPECT_EQ(asset["trashed_at"], nullptr);
+  EXPECT_EQ(Call("GET", "/api/v1/me", "", {}, bob).status, 200);
+  EXPECT_EQ(Body(Call("GET", "/api/v1/api-keys", "", {}, bob))["keys"].size(), 1u);
+}
+
+// Every route is documented in the OpenAPI file.
+TEST_F(ApiTest, EveryRouteIsInTheOpenApiFile) {
+  std::string spec = ReadFile(SHOEBOX_SOURCE_DIR "/docs/api/openapi.yaml");
+  ASSERT_FALSE(spec.empty());
+  http::Router router = api::BuildRouter(server_->runtime().api());
+  for (const http::Route& route : router.routes()) {
+    auto at = spec.find("\n  " + route.pattern + ":");
+    ASSERT_NE(at, std::string::npos) << route.pattern;
+    auto next = spec.find("\n  /", at + 3);
+    std::string section = spec.substr(at, next == std::string::npos ? std::string::npos : next - at);
+    EXPECT_NE(section.find("\n    " + AsciiLower(route.method) + ":"), std::string::npos)
+        << route.method << " " << route.pattern;
+  }
+}
+
+// ------------------------------------------------------------------------------ transport.
+
+TEST_F(ApiTest, GarbageAndOversizedHeadersGetCleanErrors) {
+  {
+    RawConnection raw(server_->address());
+    raw.Send("THIS IS NOT HTTP\r\n\r\n");
+    EXPECT_NE(raw.ReadAll().find("400"), std::string::npos);
+  }
+  {
+    RawConnection raw(server_->address());
+    raw.Send("GET /api/v1/me HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(40'000, 'a') + "\r\n\r\n");
+    EXPECT_NE(raw.ReadAll().find("431"), std::string::npos);
+  }
+  {
+    RawConnection raw(server_->address());
+    raw.Send(std::string("GET /\0\x01\x02 HTTP/1.1\r\n\r\n", 22));
+    EXPECT_NE(raw.ReadAll().find("400"), std::string::npos);
+  }
+  EXPECT_EQ(Call("GET", "/api/v1/me").status, 200);
+  auto unknown = Call("GET", "/api/v1/nope");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(ErrorCodeOf(unknown), "not_found");
+  auto wrong_method = Call("PUT", "/api/v1/me");
+  EXPECT_EQ(wrong_method.status, 405);
+  EXPECT_EQ(wrong_method.Header("allow"), "GET");
+  EXPECT_EQ(Call("POST", "/api/v1/api-keys", std::string(9'000'000, '{')).status, 413);
+}
+
+TEST_F(ApiTest, KeepAliveRequestIdsHealthAndMetrics) {
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(Call("GET", "/api/v1/me").status, 200);
+  auto me = Call("GET", "/api/v1/me", "", {{"X-Request-Id", "trace-123"}});
+  EXPECT_EQ(me.Header("x-request-id"), "trace-123");
+  EXPECT_FALSE(Call("GET", "/api/v1/me").Header("x-request-id").empty());
+  auto health = client_->Send("GET", "/healthz", {});
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(Body(*health)["status"], "ok");
+  Upload("m.jpg", FakeJpeg(5000));
+  auto metrics = client_->Send("GET", "/metrics", {});
+  EXPECT_EQ(metrics->status, 200);
+  for (const char* name : {"shoebox_http_requests_total", "shoebox_http_received_bytes_total",
+                           "shoebox_http_sent_bytes_total", "shoebox_uploads_in_flight",
+                           "shoebox_assets 1", "shoebox_storage_bytes 5000"}) {
+    EXPECT_NE(metrics->body.find(name), std::string::npos) << name;
+  }
+}
+
+}  // namespace
+}  // namespace shoebox::testing
