@@ -22,6 +22,9 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const ServerConfig& config, const
   std::filesystem::path data = std::filesystem::absolute(config.data_dir);
   SHOEBOX_TRY(CreateDirectoriesDurably(data));
   SHOEBOX_ASSIGN(r->store_, sqlite::OpenSqliteMetadataStore((data / "shoebox.db").string()));
+  // The embedded database belongs to this one process: leases still set were held by a
+  // predecessor that crashed, and clients resuming now must not wait for them to lapse.
+  SHOEBOX_TRY(r->store_->Uploads().ReleaseAllLeases());
   SHOEBOX_ASSIGN(r->blobs_, localfs::OpenLocalBlobStore(data));
   SHOEBOX_ASSIGN(r->inspector_, libmagic::OpenLibmagicInspector());
   r->hasher_ = std::make_unique<PasswordHasher>();
@@ -59,6 +62,7 @@ ServerApp::ServerApp(Runtime& runtime)
   options.io_threads = static_cast<int>(c.io_threads);
   options.worker_threads = static_cast<int>(c.worker_threads);
   options.idle_timeout_seconds = c.idle_timeout_seconds;
+  options.body_timeout_seconds = c.body_timeout_seconds;
   options.max_header_bytes = c.max_header_bytes;
   options.shutdown_grace_seconds = c.shutdown_grace_seconds;
   server_ = std::make_unique<http::Server>(

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 
@@ -125,6 +126,8 @@ int Verify(const CommonFlags& flags, bool quiet) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A closed stdout or a peer that went away must surface as an error, not kill the server.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App cli{"Shoebox photo and video backup server"};
   cli.require_subcommand(0, 1);
   CommonFlags serve_flags;

@@ -26,6 +26,7 @@ const std::vector<Key>& Keys() {
       {"server.io_threads", &ServerConfig::io_threads},
       {"server.worker_threads", &ServerConfig::worker_threads},
       {"server.idle_timeout_seconds", &ServerConfig::idle_timeout_seconds},
+      {"server.body_timeout_seconds", &ServerConfig::body_timeout_seconds},
       {"server.max_header_bytes", &ServerConfig::max_header_bytes},
       {"server.max_json_body_bytes", &ServerConfig::max_json_body_bytes},
       {"server.shutdown_grace_seconds", &ServerConfig::shutdown_grace_seconds},

@@ -24,6 +24,8 @@ struct ServerConfig {
   // Threads that run request handlers (database, disk); bounds concurrent blocking work.
   std::int64_t worker_threads = 32;
   std::int64_t idle_timeout_seconds = 75;
+  // Longest wait for the next bytes of a request body or for the client to take response bytes.
+  std::int64_t body_timeout_seconds = 30;
   std::int64_t max_header_bytes = 16 * 1024;
   std::int64_t max_json_body_bytes = 8 * 1024 * 1024;
   std::int64_t shutdown_grace_seconds = 10;

@@ -377,7 +377,8 @@ class Server::Impl {
         co_await bhttp::async_write(stream, go_on, asio::redirect_error(asio::use_awaitable, ec));
         if (ec) co_return;
       }
-      SocketBody body(stream, buffer, parser, timeout, stats, has_body);
+      SocketBody body(stream, buffer, parser, std::chrono::seconds(options_.body_timeout_seconds),
+                      stats, has_body);
       request.body = &body;
       HttpResponse response = co_await asio::co_spawn(
           workers_.get_executor(),
@@ -418,7 +419,7 @@ class Server::Impl {
   asio::awaitable<bool> WriteResponse(beast::tcp_stream& stream, HttpResponse& response,
                                       bool keep_alive, unsigned version, bool head) {
     error_code ec;
-    auto timeout = std::chrono::seconds(options_.idle_timeout_seconds);
+    auto timeout = std::chrono::seconds(options_.body_timeout_seconds);
     stream.expires_after(timeout);
     if (!response.stream) {
       bhttp::response<bhttp::string_body> message{static_cast<bhttp::status>(response.status),

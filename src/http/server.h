@@ -23,7 +23,8 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:3420";  // host:port; port 0 picks a free one
   int io_threads = 2;
   int worker_threads = 32;
-  std::int64_t idle_timeout_seconds = 75;
+  std::int64_t idle_timeout_seconds = 75;  // between requests on a keep-alive connection
+  std::int64_t body_timeout_seconds = 30;  // while a body is being read or written
   std::int64_t max_header_bytes = 16 * 1024;
   std::int64_t shutdown_grace_seconds = 10;
   bool handle_signals = true;

@@ -129,6 +129,9 @@ class UploadRepository {
   virtual Result<void> AcquireLease(const std::string& id, const std::string& holder,
                                     UnixMillis now, UnixMillis until) = 0;
   virtual Result<void> ReleaseLease(const std::string& id, const std::string& holder) = 0;
+  // Drops every lease. Only for a store that a single process uses (the embedded SQLite
+  // store at start-up), where leases left behind belong to a process that is gone.
+  virtual Result<void> ReleaseAllLeases() = 0;
   // Records durably received bytes and extends the lease. kUploadLocked when `holder` no longer
   // holds the lease (it expired and another request took it): the caller must stop writing.
   virtual Result<void> SaveProgress(const std::string& id, const std::string& holder,
@@ -146,6 +149,8 @@ class UploadRepository {
                                   UnixMillis expires_at) = 0;
   virtual Result<void> Delete(const std::string& id) = 0;
   virtual Result<std::vector<Upload>> ListExpired(UnixMillis now, int limit) = 0;
+  // Uploads still receiving whose offset reached their length (completion was cut off).
+  virtual Result<std::vector<Upload>> ListFullyReceived(int limit) = 0;
   virtual Result<std::int64_t> CountReceiving() = 0;
 };
 

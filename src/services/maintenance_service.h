@@ -11,6 +11,7 @@
 namespace shoebox {
 
 struct MaintenanceReport {
+  std::int64_t uploads_completed = 0;
   std::int64_t uploads_removed = 0;
   std::int64_t assets_purged = 0;
 };

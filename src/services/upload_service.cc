@@ -418,6 +418,11 @@ Result<UploadStatus> UploadService::Finalize(Upload upload, const std::string& s
       upload.final_key.clear();  // someone else took the name meanwhile
     }
   }
+  if (already_stored && !upload.final_key.empty()) {
+    // An earlier, crashed completion already placed the bytes under a name of their own.
+    (void)blobs_.Remove(upload.final_key);
+    upload.final_key.clear();
+  }
   asset.blob_key = upload.final_key;
   auto completed = uploads_.Complete(upload.id, asset, now, expires_at);
   if (!completed) {
@@ -446,6 +451,23 @@ Result<void> UploadService::Terminate(const Caller& caller, const std::string& u
 void UploadService::Discard(const Upload& upload) {
   (void)uploads_.Delete(upload.id);
   (void)blobs_.RemoveStaging(upload.id);
+  // A final name is only ever referenced by an asset once the upload completed; before that,
+  // bytes under it are leftovers of a completion cut off by a crash.
+  if (upload.state == UploadState::kReceiving && !upload.final_key.empty()) {
+    (void)blobs_.Remove(upload.final_key);
+  }
+}
+
+Result<std::int64_t> UploadService::CompleteStalled() {
+  SHOEBOX_ASSIGN(auto stalled, uploads_.ListFullyReceived(500));
+  std::int64_t completed = 0;
+  for (const Upload& upload : stalled) {
+    Caller owner;
+    owner.user.id = upload.owner_id;
+    auto status = Status(owner, upload.id);  // finishes it under a lease
+    if (status && status->asset_id) ++completed;
+  }
+  return completed;
 }
 
 Result<std::int64_t> UploadService::RemoveExpired() {

@@ -27,8 +27,10 @@ struct UploadSettings {
   // Received bytes are made durable and recorded at least this often within one request, so a
   // crash loses little and a long request keeps its lease.
   std::int64_t checkpoint_bytes = 64 * 1024 * 1024;
-  std::int64_t checkpoint_ms = 20'000;
-  std::int64_t lease_ms = 120'000;
+  std::int64_t checkpoint_ms = 10'000;
+  // Longer than checkpoint_ms plus the server's body read timeout, so a live request always
+  // renews its lease before it lapses.
+  std::int64_t lease_ms = 60'000;
 };
 
 // The per-request checksum of the tus checksum extension.
@@ -74,6 +76,9 @@ class UploadService {
 
   // Removes expired uploads and staging areas no upload refers to. Returns how many went.
   Result<std::int64_t> RemoveExpired();
+  // Completes uploads whose bytes all arrived but whose completion a crash cut off, so their
+  // assets appear even if the client never asks again. Returns how many completed.
+  Result<std::int64_t> CompleteStalled();
 
   std::int64_t InFlight() const { return in_flight_.load(); }
   const UploadSettings& settings() const { return settings_; }

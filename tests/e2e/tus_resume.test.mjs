@@ -67,6 +67,10 @@ class ServerProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
+    // Last resort if the test process dies without running `after`: never leave a server behind.
+    const orphanGuard = () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); };
+    process.once('exit', orphanGuard);
+    child.once('exit', () => process.off('exit', orphanGuard));
     this.exited = new Promise((resolve) => {
       child.on('exit', (code, signal) => resolve({ code, signal }));
       child.on('error', (error) => resolve({ code: null, signal: null, error }));
@@ -80,6 +84,7 @@ class ServerProcess {
       if (this.logLines.length > 400) this.logLines.splice(0, this.logLines.length - 400);
     };
     child.stderr.on('data', keep);
+    child.once('close', () => logFile.end());
     let stdout = '';
     this.baseUrl = await new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`server did not start in 20 s:\n${this.log()}`)), 20_000);
@@ -119,33 +124,34 @@ class ServerProcess {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A TCP proxy between the client and the server that forwards client bytes until `holdAfter`
-// of them went through, then stops forwarding (the request hangs mid-body, as on a dead network).
-// When the client closes its side, the proxy closes the server side after sending what it had.
+// A TCP proxy between the client and the server, standing in for a network that dies: it passes
+// client bytes on until `holdAfter` of them went through, then passes nothing more (the request
+// hangs mid-body; the client's socket buffers fill up). cut() then closes the server side of every
+// connection cleanly (FIN after what was passed on), as a NAT or a dying phone would.
 
 async function startHoldingProxy(targetPort, holdAfter) {
   let forwarded = 0;
   let holding = false;
   let onHeld;
   const held = new Promise((resolve) => { onHeld = resolve; });
-  const sockets = new Set();
+  const pairs = new Set();
   const server = net.createServer((client) => {
     const upstream = net.connect(targetPort, '127.0.0.1');
-    sockets.add(client);
-    sockets.add(upstream);
-    client.on('close', () => { sockets.delete(client); upstream.end(); });
-    upstream.on('close', () => { sockets.delete(upstream); client.destroy(); });
+    const pair = { client, upstream };
+    pairs.add(pair);
     client.on('error', () => {});
     upstream.on('error', () => {});
+    client.on('close', () => upstream.end());
+    upstream.on('close', () => { pairs.delete(pair); client.destroy(); });
     upstream.on('data', (data) => { if (!client.destroyed) client.write(data); });
     client.on('data', (data) => {
-      if (holding) return;  // never forwarded: this connection is about to be cut
+      if (holding) return;  // never passed on: this connection is about to be cut
       const room = holdAfter - forwarded;
       if (data.length >= room) {
         upstream.write(data.subarray(0, room));
         forwarded += room;
         holding = true;
-        client.pause();
+        client.pause();  // stop reading: the client sees a stalled network
         onHeld(forwarded);
         return;
       }
@@ -160,9 +166,11 @@ async function startHoldingProxy(targetPort, holdAfter) {
   return {
     url: `http://127.0.0.1:${server.address().port}`,
     held,
-    forwarded: () => forwarded,
-    close: () => new Promise((resolve) => {
-      for (const socket of sockets) socket.destroy();
+    cut: () => new Promise((resolve) => {
+      for (const { client, upstream } of pairs) {
+        client.destroy();
+        upstream.end();
+      }
       server.close(() => resolve());
     }),
   };
@@ -206,7 +214,7 @@ function runUpload(input, options, { onUpload } = {}) {
         reject(error);
       },
     });
-    onUpload?.(upload);
+    onUpload?.(upload, seen);
     upload.start();
   });
   return promise;
@@ -310,12 +318,13 @@ describe('tus-js-client against shoebox-server', { timeout: 180_000 }, () => {
     }
   });
 
-  test('an upload cut off mid-PATCH resumes from the offset the server kept', withLog(async () => {
+  test('an upload cut off mid-PATCH resumes from the offset the server kept', withLog(async (t) => {
     // 1. Upload through a proxy that stops forwarding at 45% of the file: the first 8 MiB PATCH
     //    completes, the second hangs in the middle of its body. Then the client aborts.
     const holdAfter = Math.floor(FILE_SIZE * 0.45);
     const proxy = await startHoldingProxy(new URL(server.baseUrl).port, holdAfter);
     let first;
+    let firstSeen;
     const source = fs.createReadStream(photoPath);
     try {
       const outcome = runUpload(source, {
@@ -324,7 +333,7 @@ describe('tus-js-client against shoebox-server', { timeout: 180_000 }, () => {
         chunkSize: CHUNK_SIZE,
         metadata: metadataFor('interrupted.jpg', photoSha),
         retryDelays: null,
-      }, { onUpload: (u) => { first = u; } });
+      }, { onUpload: (u, seen) => { first = u; firstSeen = seen; } });
       outcome.catch(() => {});  // it never settles after abort(); a failure before is reported below
       const stalled = await Promise.race([
         proxy.held.then(() => 'held'),
@@ -332,14 +341,20 @@ describe('tus-js-client against shoebox-server', { timeout: 180_000 }, () => {
         deadline(60_000, 'timeout'),
       ]);
       assert.equal(stalled, 'held', 'the upload should stall at the proxy');
-      // Let the server read what the proxy already passed on, then interrupt like a user would.
-      await sleep(300);
+      // The client sees a stalled upload and gives up on it, as an app does on a network change.
+      await sleep(200);
       await first.abort();
-      assert.ok(first.url, 'the upload got a URL from the creation POST');
     } finally {
-      await proxy.close();
+      await proxy.cut();  // the server's connection ends in the middle of the PATCH body
       source.destroy();
     }
+    assert.ok(first.url, 'the upload got a URL from the creation POST');
+    assert.deepEqual(firstSeen.requests, ['POST', 'PATCH', 'PATCH']);
+    assert.deepEqual(firstSeen.responses.map((r) => [r.method, r.status]), [['POST', 201], ['PATCH', 204]],
+                     'the second PATCH got no response');
+    const sentBeforeCut = Math.max(...firstSeen.progress);
+    assert.ok(sentBeforeCut > CHUNK_SIZE && sentBeforeCut < FILE_SIZE,
+              `client progress before the cut: ${sentBeforeCut} of ${FILE_SIZE}`);
 
     // 2. The server keeps the bytes of the interrupted PATCH: its offset ends up past the first
     //    chunk, below the whole file, and no further than what the proxy forwarded.
@@ -355,8 +370,8 @@ describe('tus-js-client against shoebox-server', { timeout: 180_000 }, () => {
     const keptOffset = status.offset;
     assert.equal(status.length, FILE_SIZE);
     assert.ok(keptOffset > CHUNK_SIZE,
-              `server offset ${keptOffset} should include part of the interrupted second PATCH ` +
-              `(> ${CHUNK_SIZE})`);
+              `15 s after the cut the server still reports offset ${keptOffset}: it should have ` +
+              `kept the bytes of the interrupted second PATCH (offset > ${CHUNK_SIZE})`);
     assert.ok(keptOffset < FILE_SIZE, `server offset ${keptOffset} should be < ${FILE_SIZE}`);
     assert.ok(keptOffset <= holdAfter, `server offset ${keptOffset} > bytes forwarded ${holdAfter}`);
     assert.equal(status.assetId, null, 'an unfinished upload has no asset');
@@ -390,6 +405,8 @@ describe('tus-js-client against shoebox-server', { timeout: 180_000 }, () => {
     assert.equal(lastResponse.getHeader('Upload-Offset'), String(FILE_SIZE));
     assert.deepEqual(seen.assetIds, [assetId], 'only the completing response names the asset');
     firstAssetId = assetId;
+    t.diagnostic(`cut after ${holdAfter} bytes passed on; server kept ${keptOffset} of ${FILE_SIZE}; ` +
+                 `resume: ${seen.requests.join(' ')} at offsets ${seen.patchOffsets.join(', ')}`);
 
     // 5. The stored original is byte-identical to the local file.
     const original = await api(`/api/v1/assets/${assetId}/original`);

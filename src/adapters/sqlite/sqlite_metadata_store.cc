@@ -122,6 +122,8 @@ constexpr const char kAcquireLease[] =
     "AND (lease_holder = '' OR lease_holder = ?2 OR lease_until <= ?3)";
 constexpr const char kReleaseLease[] =
     "UPDATE uploads SET lease_holder = '', lease_until = 0 WHERE id = ?1 AND lease_holder = ?2";
+constexpr const char kReleaseAllLeases[] =
+    "UPDATE uploads SET lease_holder = '', lease_until = 0 WHERE lease_holder != ''";
 constexpr const char kSaveProgress[] =
     "UPDATE uploads SET received_bytes = ?2, hash_state = ?3, updated_at = ?4, expires_at = ?5, "
     "lease_until = ?6 WHERE id = ?1 AND lease_holder = ?7";
@@ -134,6 +136,9 @@ constexpr const char kCompleteUpload[] =
 constexpr const char kDeleteUpload[] = "DELETE FROM uploads WHERE id = ?1";
 constexpr const char kSelectExpiredUploads[] =
     "SELECT " SHOEBOX_UPLOAD_COLUMNS " FROM uploads WHERE expires_at <= ?1 LIMIT ?2";
+constexpr const char kSelectFullyReceivedUploads[] =
+    "SELECT " SHOEBOX_UPLOAD_COLUMNS " FROM uploads WHERE state = 'receiving' "
+    "AND received_bytes = length AND length > 0 LIMIT ?1";
 constexpr const char kCountReceivingUploads[] =
     "SELECT COUNT(*) FROM uploads WHERE state = 'receiving'";
 
@@ -693,6 +698,13 @@ class SqliteUploads final : public UploadRepository {
     });
   }
 
+  Result<void> ReleaseAllLeases() override {
+    return db_.Write<void>([&](Connection& c) -> Result<void> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kReleaseAllLeases));
+      return s.Run();
+    });
+  }
+
   Result<void> SaveProgress(const std::string& id, const std::string& holder,
                             std::int64_t offset, const std::string& hash_state, UnixMillis now,
                             UnixMillis expires_at, UnixMillis lease_until) override {
@@ -791,6 +803,20 @@ class SqliteUploads final : public UploadRepository {
     return db_.Read<std::vector<Upload>>([&](Connection& c) -> Result<std::vector<Upload>> {
       SHOEBOX_ASSIGN(auto s, c.Prepare(kSelectExpiredUploads));
       s.Bind(1, now).Bind(2, limit);
+      std::vector<Upload> out;
+      while (true) {
+        SHOEBOX_ASSIGN(bool row, s.Step());
+        if (!row) break;
+        out.push_back(ReadUpload(s));
+      }
+      return out;
+    });
+  }
+
+  Result<std::vector<Upload>> ListFullyReceived(int limit) override {
+    return db_.Read<std::vector<Upload>>([&](Connection& c) -> Result<std::vector<Upload>> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kSelectFullyReceivedUploads));
+      s.Bind(1, limit);
       std::vector<Upload> out;
       while (true) {
         SHOEBOX_ASSIGN(bool row, s.Step());
