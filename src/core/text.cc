@@ -175,7 +175,7 @@ std::string SafeFileName(std::string_view requested, std::size_t max_bytes) {
   std::string name = CleanCharacters(LastPathComponent(requested), /*drop_slashes=*/true);
   std::string_view trimmed = TrimSpaces(name);
   name = std::string(trimmed);
-  while (!name.empty() && name.front() == '.') name.front() = '_';
+  for (std::size_t i = 0; i < name.size() && name[i] == '.'; ++i) name[i] = '_';
   if (name.empty() || name == "_" || name == "__") name = "unnamed";
   if (name.size() > max_bytes) {
     auto dot = name.rfind('.');
