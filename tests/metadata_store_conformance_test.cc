@@ -114,17 +114,23 @@ TEST_P(MetadataStoreConformance, LeasesExcludeOtherHoldersUntilTheyLapse) {
   ASSERT_TRUE(uploads.AcquireLease(upload.id, "one", now_, now_ + 50));
   EXPECT_EQ(uploads.AcquireLease(upload.id, "two", now_ + 10, now_ + 60).error().code,
             ErrorCode::kUploadLocked);
-  ASSERT_TRUE(uploads.SaveProgress(upload.id, "one", 40, "s40", now_ + 20, now_ + 2000, now_ + 70));
+  ASSERT_TRUE(uploads.SaveProgress(upload.id, "one",
+                                   UploadProgress{40, "s40", "image/jpeg", MediaKind::kPhoto, "k"},
+                                   now_ + 20, now_ + 2000, now_ + 70));
   EXPECT_EQ(uploads.AcquireLease(upload.id, "two", now_ + 60, now_ + 100).error().code,
             ErrorCode::kUploadLocked);  // renewed by the progress save
   ASSERT_TRUE(uploads.AcquireLease(upload.id, "two", now_ + 71, now_ + 100));
-  EXPECT_EQ(uploads.SaveProgress(upload.id, "one", 50, "s50", now_ + 72, now_ + 2000, now_ + 90)
+  EXPECT_EQ(uploads.SaveProgress(upload.id, "one", UploadProgress{50, "s50", "", MediaKind::kUnknown, ""},
+                                 now_ + 72, now_ + 2000, now_ + 90)
                 .error()
                 .code,
             ErrorCode::kUploadLocked);  // "one" lost the lease and must stop writing
   auto stored = uploads.Get(upload.id);
   EXPECT_EQ(stored->offset, 40);
   EXPECT_EQ(stored->hash_state, "s40");
+  EXPECT_EQ(stored->mime_type, "image/jpeg");
+  EXPECT_EQ(stored->kind, MediaKind::kPhoto);
+  EXPECT_EQ(stored->final_key, "k");
   ASSERT_TRUE(uploads.ReleaseAllLeases());
   ASSERT_TRUE(uploads.AcquireLease(upload.id, "three", now_ + 72, now_ + 100));
 }

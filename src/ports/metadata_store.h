@@ -119,6 +119,14 @@ class AssetRepository {
   virtual Result<StoreTotals> Totals() = 0;
 };
 
+struct UploadProgress {
+  std::int64_t offset = 0;
+  std::string hash_state;
+  std::string mime_type;
+  MediaKind kind = MediaKind::kUnknown;
+  std::string final_key;
+};
+
 class UploadRepository {
  public:
   virtual ~UploadRepository() = default;
@@ -132,15 +140,12 @@ class UploadRepository {
   // Drops every lease. Only for a store that a single process uses (the embedded SQLite
   // store at start-up), where leases left behind belong to a process that is gone.
   virtual Result<void> ReleaseAllLeases() = 0;
-  // Records durably received bytes and extends the lease. kUploadLocked when `holder` no longer
-  // holds the lease (it expired and another request took it): the caller must stop writing.
+  // Records durably received bytes (with what is known about them) and extends the lease.
+  // kUploadLocked when `holder` no longer holds the lease (it expired and another request took
+  // it): the caller must stop writing.
   virtual Result<void> SaveProgress(const std::string& id, const std::string& holder,
-                                    std::int64_t offset,
-                                    const std::string& hash_state, UnixMillis now,
+                                    const UploadProgress& progress, UnixMillis now,
                                     UnixMillis expires_at, UnixMillis lease_until) = 0;
-  virtual Result<void> SetMediaType(const std::string& id, const std::string& mime_type,
-                                    MediaKind kind) = 0;
-  virtual Result<void> SetFinalKey(const std::string& id, const std::string& key) = 0;
   // Completes the upload into an asset, in one transaction: if the owner already has an asset
   // with `asset.sha256`, the upload completes as a duplicate of it and nothing else changes;
   // otherwise `asset` is inserted, the owner's used_bytes grows (kQuotaExceeded if that would

@@ -55,6 +55,11 @@ bool IsMediaVerdict(const Error& error) {
   }
 }
 
+// Capture time until metadata extraction knows better: the file's mtime, else the upload time.
+UnixMillis TakenAt(const Upload& upload) {
+  return upload.metadata.mtime.value_or(upload.created_at);
+}
+
 std::string LibraryKey(const std::string& storage_label, UnixMillis taken_at,
                        const std::string& filename) {
   std::time_t seconds = taken_at / 1000;
@@ -180,8 +185,23 @@ Result<UploadStatus> UploadService::Status(const Caller& caller, const std::stri
       } else {
         SHOEBOX_ASSIGN(sha, HashStaged(fresh));
       }
-      if (fresh.kind == MediaKind::kUnknown) SHOEBOX_TRY(Probe(fresh));
-      return Finalize(fresh, sha);
+      if (fresh.kind == MediaKind::kUnknown) {
+        if (auto probed = Probe(fresh); !probed) {
+          if (IsMediaVerdict(probed.error())) Discard(fresh);
+          return probed.error();
+        }
+      }
+      std::string recorded_key = fresh.final_key;
+      SHOEBOX_ASSIGN(CompletionPlan plan, PlanCompletion(fresh, sha));
+      if (fresh.final_key != recorded_key || fresh.mime_type.empty()) {
+        UnixMillis at = clock_.Now();
+        SHOEBOX_TRY(uploads_.SaveProgress(
+            fresh.id, holder,
+            UploadProgress{fresh.offset, fresh.hash_state, fresh.mime_type, fresh.kind,
+                           fresh.final_key},
+            at, at + settings_.expire_after_ms, at + settings_.lease_ms));
+      }
+      return Finalize(fresh, sha, plan, holder);
     }();
     (void)uploads_.ReleaseLease(upload.id, holder);
     return status;
@@ -258,8 +278,11 @@ Result<UploadStatus> UploadService::Receive(Upload upload, std::int64_t offset,
   auto checkpoint = [&]() -> Result<void> {
     SHOEBOX_TRY(writer->Sync());
     UnixMillis now = clock_.Now();
-    SHOEBOX_TRY(uploads_.SaveProgress(upload.id, holder, position, hash->SaveState(), now,
-                                      now + settings_.expire_after_ms, now + settings_.lease_ms));
+    SHOEBOX_TRY(uploads_.SaveProgress(upload.id, holder,
+                                      UploadProgress{position, hash->SaveState(), upload.mime_type,
+                                                     upload.kind, upload.final_key},
+                                      now, now + settings_.expire_after_ms,
+                                      now + settings_.lease_ms));
     saved = position;
     upload.offset = position;
     last_checkpoint = now;
@@ -331,19 +354,34 @@ Result<UploadStatus> UploadService::Receive(Upload upload, std::int64_t offset,
                        "Upload-Checksum does not match the bytes received; send them again");
     }
   }
+  if (position < upload.length) {
+    if (auto done = checkpoint(); !done) {
+      roll_back();
+      return done.error();
+    }
+    return UploadStatus{upload, std::nullopt, false};
+  }
+  // Every byte is here. Decide everything the completion needs before the last checkpoint, so
+  // one durable write records it all and a crash after it can be finished from the record.
+  if (upload.kind == MediaKind::kUnknown) {
+    if (auto probed = Probe(upload); !probed) {
+      if (IsMediaVerdict(probed.error())) Discard(upload);
+      else roll_back();
+      return probed.error();
+    }
+  }
+  std::string sha256 = Sha256Stream(*hash).FinishHex();
+  auto plan = PlanCompletion(upload, sha256);
+  if (!plan) {
+    if (plan.error().code != ErrorCode::kSha256Mismatch) roll_back();  // else it is gone
+    return plan.error();
+  }
   if (auto done = checkpoint(); !done) {
     roll_back();
     return done.error();
   }
-  if (position < upload.length) return UploadStatus{upload, std::nullopt, false};
-  if (upload.kind == MediaKind::kUnknown) {
-    if (auto probed = Probe(upload); !probed) {
-      if (IsMediaVerdict(probed.error())) Discard(upload);
-      return probed.error();
-    }
-  }
   writer.reset();
-  return Finalize(std::move(upload), hash->FinishHex());
+  return Finalize(std::move(upload), sha256, *plan, holder);
 }
 
 Result<void> UploadService::Probe(Upload& upload) {
@@ -361,7 +399,7 @@ Result<void> UploadService::Probe(Upload& upload) {
   SHOEBOX_TRY(CheckMediaLimits(settings_.limits, probe, upload.length));
   upload.mime_type = probe.mime_type;
   upload.kind = probe.kind;
-  return uploads_.SetMediaType(upload.id, probe.mime_type, probe.kind);
+  return {};  // recorded with the next checkpoint
 }
 
 Result<std::string> UploadService::HashStaged(const Upload& upload) {
@@ -376,61 +414,75 @@ Result<std::string> UploadService::HashStaged(const Upload& upload) {
   return hash.FinishHex();
 }
 
-Result<UploadStatus> UploadService::Finalize(Upload upload, const std::string& sha256) {
+Result<CompletionPlan> UploadService::PlanCompletion(Upload& upload, const std::string& sha256) {
   if (!upload.metadata.sha256.empty() && upload.metadata.sha256 != sha256) {
     Discard(upload);
     return MakeError(ErrorCode::kSha256Mismatch,
                      "the file's SHA-256 is " + sha256 + ", not " + upload.metadata.sha256 +
                          " as announced; the upload was discarded");
   }
-  UnixMillis now = clock_.Now();
-  UnixMillis expires_at = now + kCompletedRetentionMs;
   SHOEBOX_ASSIGN(auto existing, assets_.FindByChecksums(upload.owner_id, {sha256}));
+  CompletionPlan plan;
+  plan.already_stored = std::any_of(existing.begin(), existing.end(),
+                                    [](const ChecksumMatch& m) { return !m.deleted; });
+  if (plan.already_stored) {
+    if (!upload.final_key.empty()) {
+      // An earlier, crashed completion already placed the bytes under a name of their own.
+      (void)blobs_.Remove(upload.final_key);
+      upload.final_key.clear();
+    }
+  } else if (upload.final_key.empty()) {
+    // The name is chosen, and recorded with the last checkpoint, before the bytes move there,
+    // so a retry after a crash reuses it instead of leaving a second copy under another name.
+    SHOEBOX_ASSIGN(User owner, users_.Get(upload.owner_id));
+    SHOEBOX_ASSIGN(upload.final_key,
+                   blobs_.FreeKey(LibraryKey(owner.storage_label, TakenAt(upload),
+                                             upload.metadata.filename)));
+  }
+  return plan;
+}
+
+Result<UploadStatus> UploadService::Finalize(Upload upload, const std::string& sha256,
+                                             const CompletionPlan& plan,
+                                             const std::string& holder) {
+  UnixMillis now = clock_.Now();
+  if (!plan.already_stored) {
+    for (int attempt = 0;; ++attempt) {
+      auto committed = blobs_.CommitStaging(upload.id, upload.final_key);
+      if (committed) break;
+      if (committed.error().code != ErrorCode::kConflict || attempt >= 5) return committed.error();
+      // Another upload took the name meanwhile: choose and record another.
+      SHOEBOX_ASSIGN(User owner, users_.Get(upload.owner_id));
+      SHOEBOX_ASSIGN(upload.final_key,
+                     blobs_.FreeKey(LibraryKey(owner.storage_label, TakenAt(upload),
+                                               upload.metadata.filename)));
+      SHOEBOX_TRY(uploads_.SaveProgress(
+          upload.id, holder,
+          UploadProgress{upload.offset, upload.hash_state, upload.mime_type, upload.kind,
+                         upload.final_key},
+          now, now + settings_.expire_after_ms, now + settings_.lease_ms));
+    }
+  }
   Asset asset;
   asset.id = NewId(now);
   asset.owner_id = upload.owner_id;
   asset.sha256 = sha256;
+  asset.blob_key = upload.final_key;
   asset.original_name = DisplayFileName(upload.metadata.filename);
   asset.mime_type = upload.mime_type;
   asset.kind = upload.kind;
   asset.size_bytes = upload.length;
   asset.file_mtime = upload.metadata.mtime;
-  asset.taken_at = upload.metadata.mtime.value_or(now);
+  asset.taken_at = TakenAt(upload);
   asset.uploaded_at = now;
   asset.device_id = upload.metadata.device_id;
   asset.device_asset_id = upload.metadata.device_asset_id;
-  bool already_stored = std::any_of(existing.begin(), existing.end(),
-                                    [](const ChecksumMatch& m) { return !m.deleted; });
-  if (!already_stored) {
-    SHOEBOX_ASSIGN(User owner, users_.Get(upload.owner_id));
-    // The key is recorded before the bytes move, so a retry after a crash reuses it instead of
-    // leaving a second copy under another name.
-    for (int attempt = 0;; ++attempt) {
-      if (upload.final_key.empty()) {
-        SHOEBOX_ASSIGN(upload.final_key,
-                       blobs_.FreeKey(LibraryKey(owner.storage_label, asset.taken_at,
-                                                 upload.metadata.filename)));
-        SHOEBOX_TRY(uploads_.SetFinalKey(upload.id, upload.final_key));
-      }
-      auto committed = blobs_.CommitStaging(upload.id, upload.final_key);
-      if (committed) break;
-      if (committed.error().code != ErrorCode::kConflict || attempt >= 5) return committed.error();
-      upload.final_key.clear();  // someone else took the name meanwhile
-    }
-  }
-  if (already_stored && !upload.final_key.empty()) {
-    // An earlier, crashed completion already placed the bytes under a name of their own.
-    (void)blobs_.Remove(upload.final_key);
-    upload.final_key.clear();
-  }
-  asset.blob_key = upload.final_key;
-  auto completed = uploads_.Complete(upload.id, asset, now, expires_at);
+  auto completed = uploads_.Complete(upload.id, asset, now, now + kCompletedRetentionMs);
   if (!completed) {
-    if (!already_stored) (void)blobs_.Remove(upload.final_key);
     if (completed.error().code == ErrorCode::kQuotaExceeded) Discard(upload);
     return completed.error();
   }
-  if (completed->duplicate && !already_stored) {
+  if (completed->duplicate && !plan.already_stored) {
     (void)blobs_.Remove(upload.final_key);  // lost a race with an identical upload
   }
   (void)blobs_.RemoveStaging(upload.id);

@@ -46,6 +46,10 @@ struct UploadStatus {
   bool duplicate = false;
 };
 
+struct CompletionPlan {
+  bool already_stored = false;  // the owner has this content: complete as a duplicate
+};
+
 class UploadService {
  public:
   UploadService(UploadRepository& uploads, AssetRepository& assets, UserRepository& users,
@@ -87,7 +91,11 @@ class UploadService {
   Result<UploadStatus> Receive(Upload upload, std::int64_t offset,
                                const std::optional<RequestChecksum>& checksum, ByteSource& body,
                                const std::string& holder);
-  Result<UploadStatus> Finalize(Upload upload, const std::string& sha256);
+  // Checks the whole-file SHA-256, looks for the same content, and picks the final name.
+  Result<CompletionPlan> PlanCompletion(Upload& upload, const std::string& sha256);
+  // Moves the bytes under their final name and makes the asset, in that order.
+  Result<UploadStatus> Finalize(Upload upload, const std::string& sha256,
+                                const CompletionPlan& plan, const std::string& holder);
   Result<void> Probe(Upload& upload);
   Result<std::string> HashStaged(const Upload& upload);
   void Discard(const Upload& upload);

@@ -126,10 +126,8 @@ constexpr const char kReleaseAllLeases[] =
     "UPDATE uploads SET lease_holder = '', lease_until = 0 WHERE lease_holder != ''";
 constexpr const char kSaveProgress[] =
     "UPDATE uploads SET received_bytes = ?2, hash_state = ?3, updated_at = ?4, expires_at = ?5, "
-    "lease_until = ?6 WHERE id = ?1 AND lease_holder = ?7";
-constexpr const char kSetUploadMediaType[] =
-    "UPDATE uploads SET mime_type = ?2, kind = ?3 WHERE id = ?1";
-constexpr const char kSetUploadFinalKey[] = "UPDATE uploads SET final_key = ?2 WHERE id = ?1";
+    "lease_until = ?6, mime_type = ?8, kind = ?9, final_key = ?10 "
+    "WHERE id = ?1 AND lease_holder = ?7";
 constexpr const char kCompleteUpload[] =
     "UPDATE uploads SET state = 'completed', asset_id = ?2, duplicate = ?3, updated_at = ?4, "
     "expires_at = ?5, lease_holder = '', lease_until = 0 WHERE id = ?1";
@@ -706,34 +704,18 @@ class SqliteUploads final : public UploadRepository {
   }
 
   Result<void> SaveProgress(const std::string& id, const std::string& holder,
-                            std::int64_t offset, const std::string& hash_state, UnixMillis now,
-                            UnixMillis expires_at, UnixMillis lease_until) override {
+                            const UploadProgress& p, UnixMillis now, UnixMillis expires_at,
+                            UnixMillis lease_until) override {
     return db_.Write<void>([&](Connection& c) -> Result<void> {
       SHOEBOX_ASSIGN(auto s, c.Prepare(kSaveProgress));
-      s.Bind(1, id).Bind(2, offset).BindBlob(3, hash_state).Bind(4, now).Bind(5, expires_at);
-      s.Bind(6, lease_until).Bind(7, holder);
+      s.Bind(1, id).Bind(2, p.offset).BindBlob(3, p.hash_state).Bind(4, now).Bind(5, expires_at);
+      s.Bind(6, lease_until).Bind(7, holder).Bind(8, p.mime_type).Bind(9, MediaKindName(p.kind));
+      s.Bind(10, p.final_key);
       SHOEBOX_TRY(s.Run());
       if (s.Changes() == 0) {
         return MakeError(ErrorCode::kUploadLocked, "this request lost its lease on the upload");
       }
       return {};
-    });
-  }
-
-  Result<void> SetMediaType(const std::string& id, const std::string& mime_type,
-                            MediaKind kind) override {
-    return db_.Write<void>([&](Connection& c) -> Result<void> {
-      SHOEBOX_ASSIGN(auto s, c.Prepare(kSetUploadMediaType));
-      s.Bind(1, id).Bind(2, mime_type).Bind(3, MediaKindName(kind));
-      return s.Run();
-    });
-  }
-
-  Result<void> SetFinalKey(const std::string& id, const std::string& key) override {
-    return db_.Write<void>([&](Connection& c) -> Result<void> {
-      SHOEBOX_ASSIGN(auto s, c.Prepare(kSetUploadFinalKey));
-      s.Bind(1, id).Bind(2, key);
-      return s.Run();
     });
   }
 
