@@ -62,6 +62,9 @@ class DiskFillingBlobStore final : public BlobStore {
   }
   Result<BlobInfo> Stat(const std::string& key) override { return inner_.Stat(key); }
   Result<void> Remove(const std::string& key) override { return inner_.Remove(key); }
+  Result<void> RemoveCommitted(const std::string& id, const std::string& key) override {
+    return inner_.RemoveCommitted(id, key);
+  }
   Result<void> ForEach(const std::string& prefix,
                        const std::function<void(const std::string&, std::int64_t)>& visit) override {
     return inner_.ForEach(prefix, visit);

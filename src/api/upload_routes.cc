@@ -64,11 +64,16 @@ std::string EncodeMetadata(const UploadMetadata& m) {
   return out;
 }
 
-Result<UploadStatus> AppendBody(ApiServices& s, http::HttpRequest& r, const Caller& caller,
-                                const std::string& upload_id, std::int64_t offset) {
+Result<void> CheckOffsetStream(const http::HttpRequest& r) {
   if (AsciiLower(r.Header("content-type")) != kOffsetStream) {
     return MakeError(ErrorCode::kTusContentType, "Content-Type must be application/offset+octet-stream");
   }
+  return {};
+}
+
+Result<UploadStatus> AppendBody(ApiServices& s, http::HttpRequest& r, const Caller& caller,
+                                const std::string& upload_id, std::int64_t offset) {
+  SHOEBOX_TRY(CheckOffsetStream(r));
   SHOEBOX_ASSIGN(auto checksum, ParseChecksum(r.Header("upload-checksum")));
   return s.uploads.Append(caller, upload_id, offset, r.content_length, checksum, *r.body);
 }
@@ -103,24 +108,22 @@ void AddUploadRoutes(http::Router& router, ApiServices& s) {
                 }
                 auto metadata = ParseUploadMetadata(r.Header("upload-metadata"));
                 if (!metadata) return TusError(metadata.error());
-                auto upload = s.uploads.Create(caller, *length, *metadata);
-                if (!upload) return TusError(upload.error());
-                UploadStatus status{*upload, std::nullopt, false};
-                // creation-with-upload: the first bytes ride along; an empty upload completes now.
-                if (r.has_body) {
-                  auto appended = AppendBody(s, r, caller, upload->id, 0);
-                  if (!appended && appended.error().code != ErrorCode::kUnavailable) {
-                    // The client never learns this upload's URL, so it must not linger.
-                    (void)s.uploads.Terminate(caller, upload->id);
-                    return TusError(appended.error());
+                auto status = [&]() -> Result<UploadStatus> {
+                  if (!r.has_body) {
+                    SHOEBOX_ASSIGN(Upload upload, s.uploads.Create(caller, *length, *metadata));
+                    return UploadStatus{upload, std::nullopt, false};
                   }
-                  if (appended) status = *appended;
-                  else if (auto now = s.uploads.Status(caller, upload->id)) status = *now;
-                }
+                  // creation-with-upload: the first bytes (often the whole file) ride along.
+                  SHOEBOX_TRY(CheckOffsetStream(r));
+                  SHOEBOX_ASSIGN(auto checksum, ParseChecksum(r.Header("upload-checksum")));
+                  return s.uploads.CreateAndAppend(caller, *length, *metadata, r.content_length,
+                                                   checksum, *r.body);
+                }();
+                if (!status) return TusError(status.error());
                 http::HttpResponse response = WithTus(NoContent());
                 response.status = 201;
-                response.Set("Location", std::string(kUploadsPath) + "/" + upload->id);
-                SetStatusHeaders(response, status);
+                response.Set("Location", std::string(kUploadsPath) + "/" + status->upload.id);
+                SetStatusHeaders(response, *status);
                 return response;
               })});
 

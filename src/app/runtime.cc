@@ -45,7 +45,7 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const ServerConfig& config, const
                                               config.trash_retention_days);
   r->maintenance_ = std::make_unique<MaintenanceService>(*r->uploads_, *r->assets_,
                                                          store.LoginAttempts(), clock);
-  r->verify_ = std::make_unique<VerifyService>(store.Assets(), *r->blobs_);
+  r->verify_ = std::make_unique<VerifyService>(store.Assets(), store.Uploads(), *r->blobs_);
   r->api_ = std::make_unique<api::ApiServices>(api::ApiServices{
       *r->auth_, *r->users_, *r->uploads_, *r->assets_, *r->policy_, store, *r->blobs_,
       *r->inspector_, r->config_, nullptr});

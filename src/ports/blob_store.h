@@ -54,7 +54,8 @@ class BlobStore {
   virtual Result<std::unique_ptr<BlobReader>> ReadStaging(const std::string& upload_id,
                                                           std::int64_t offset,
                                                           std::int64_t length) = 0;
-  // Idempotent.
+  // Idempotent. Not necessarily durable: a staging area that reappears after a crash has no
+  // upload left and is swept as an orphan.
   virtual Result<void> RemoveStaging(const std::string& upload_id) = 0;
   // Calls `visit(upload_id, modified_at_millis)` for every staging area.
   virtual Result<void> ForEachStaging(
@@ -73,6 +74,10 @@ class BlobStore {
   virtual Result<BlobInfo> Stat(const std::string& key) = 0;
   // Idempotent: removing a missing key succeeds.
   virtual Result<void> Remove(const std::string& key) = 0;
+  // Removes `key` only if it holds the bytes CommitStaging placed there from `upload_id`'s
+  // staging area (which must still exist); otherwise leaves it alone. For cleaning up after an
+  // upload that will not become an asset without ever touching another upload's file.
+  virtual Result<void> RemoveCommitted(const std::string& upload_id, const std::string& key) = 0;
   // Calls `visit(key, size)` for every stored blob under `prefix` ("library/").
   virtual Result<void> ForEach(const std::string& prefix,
                                const std::function<void(const std::string&, std::int64_t)>& visit) = 0;

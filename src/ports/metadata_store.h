@@ -130,7 +130,9 @@ struct UploadProgress {
 class UploadRepository {
  public:
   virtual ~UploadRepository() = default;
-  virtual Result<void> Create(const Upload& upload) = 0;
+  // Inserts the upload; a non-empty `lease_holder` holds its write lease from the start.
+  virtual Result<void> Create(const Upload& upload, const std::string& lease_holder = "",
+                              UnixMillis lease_until = 0) = 0;
   virtual Result<Upload> Get(const std::string& id) = 0;  // kNotFound
   // Takes the write lease on an upload for `holder` until `until`. kUploadLocked when another
   // holder's lease has not expired at `now`.
@@ -154,6 +156,8 @@ class UploadRepository {
                                   UnixMillis expires_at) = 0;
   virtual Result<void> Delete(const std::string& id) = 0;
   virtual Result<std::vector<Upload>> ListExpired(UnixMillis now, int limit) = 0;
+  // Final names reserved by uploads still receiving (their bytes may already be there).
+  virtual Result<std::vector<std::string>> ReservedKeys() = 0;
   // Uploads still receiving whose offset reached their length (completion was cut off).
   virtual Result<std::vector<Upload>> ListFullyReceived(int limit) = 0;
   virtual Result<std::int64_t> CountReceiving() = 0;

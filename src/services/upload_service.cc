@@ -117,6 +117,12 @@ std::string UploadService::NewHolder() const { return instance_id_ + "/" + Rando
 
 Result<Upload> UploadService::Create(const Caller& caller, std::int64_t length,
                                      const UploadMetadata& metadata) {
+  return CreateHeld(caller, length, metadata, "");
+}
+
+Result<Upload> UploadService::CreateHeld(const Caller& caller, std::int64_t length,
+                                         const UploadMetadata& metadata,
+                                         const std::string& holder) {
   if (length == 0) {
     return MakeError(ErrorCode::kUnsupportedMediaType, "an empty file is not a photo or video");
   }
@@ -150,7 +156,11 @@ Result<Upload> UploadService::Create(const Caller& caller, std::int64_t length,
   if (upload.metadata.filename.empty()) upload.metadata.filename = "upload";
   upload.created_at = upload.updated_at = now;
   upload.expires_at = now + settings_.expire_after_ms;
-  SHOEBOX_TRY(uploads_.Create(upload));
+  // The final name is chosen and recorded now, with the row, so completing costs no extra
+  // durable write: a completion cut off by a crash finds its name here.
+  SHOEBOX_ASSIGN(upload.final_key, blobs_.FreeKey(LibraryKey(owner.storage_label, TakenAt(upload),
+                                                             upload.metadata.filename)));
+  SHOEBOX_TRY(uploads_.Create(upload, holder, holder.empty() ? 0 : now + settings_.lease_ms));
   auto staging = blobs_.OpenStaging(upload.id, 0);
   if (!staging) {
     (void)uploads_.Delete(upload.id);
@@ -191,16 +201,7 @@ Result<UploadStatus> UploadService::Status(const Caller& caller, const std::stri
           return probed.error();
         }
       }
-      std::string recorded_key = fresh.final_key;
       SHOEBOX_ASSIGN(CompletionPlan plan, PlanCompletion(fresh, sha));
-      if (fresh.final_key != recorded_key || fresh.mime_type.empty()) {
-        UnixMillis at = clock_.Now();
-        SHOEBOX_TRY(uploads_.SaveProgress(
-            fresh.id, holder,
-            UploadProgress{fresh.offset, fresh.hash_state, fresh.mime_type, fresh.kind,
-                           fresh.final_key},
-            at, at + settings_.expire_after_ms, at + settings_.lease_ms));
-      }
       return Finalize(fresh, sha, plan, holder);
     }();
     (void)uploads_.ReleaseLease(upload.id, holder);
@@ -243,7 +244,39 @@ Result<UploadStatus> UploadService::Append(const Caller& caller, const std::stri
   std::string holder = NewHolder();
   SHOEBOX_TRY(uploads_.AcquireLease(upload.id, holder, now, now + settings_.lease_ms));
   auto result = Receive(std::move(upload), offset, checksum, body, holder);
-  (void)uploads_.ReleaseLease(upload_id, holder);
+  if (!result || !result->asset_id) (void)uploads_.ReleaseLease(upload_id, holder);
+  return result;  // completing released the lease already
+}
+
+Result<UploadStatus> UploadService::CreateAndAppend(const Caller& caller, std::int64_t length,
+                                                    const UploadMetadata& metadata,
+                                                    std::optional<std::int64_t> declared_length,
+                                                    const std::optional<RequestChecksum>& checksum,
+                                                    ByteSource& body) {
+  InFlightGuard in_flight(in_flight_);
+  if (declared_length && *declared_length > length) {
+    return MakeError(ErrorCode::kUploadLengthExceeded,
+                     "the body would go past Upload-Length " + std::to_string(length));
+  }
+  std::string holder = NewHolder();
+  SHOEBOX_ASSIGN(Upload upload, CreateHeld(caller, length, metadata, holder));
+  std::string id = upload.id;
+  auto result = Receive(std::move(upload), 0, checksum, body, holder);
+  if (!result) {
+    if (result.error().code == ErrorCode::kUnavailable) {
+      // The client went away; it may still learn the URL (the response may get through) and
+      // resume, or the upload expires.
+      (void)uploads_.ReleaseLease(id, holder);
+      auto status = Status(caller, id);
+      if (status) return status;
+    } else {
+      // The client cannot resume an upload whose creation failed: it never learns the URL.
+      auto upload_now = uploads_.Get(id);
+      if (upload_now) Discard(*upload_now);
+    }
+    return result.error();
+  }
+  if (!result->asset_id) (void)uploads_.ReleaseLease(id, holder);
   return result;
 }
 
@@ -376,11 +409,15 @@ Result<UploadStatus> UploadService::Receive(Upload upload, std::int64_t offset,
     if (plan.error().code != ErrorCode::kSha256Mismatch) roll_back();  // else it is gone
     return plan.error();
   }
-  if (auto done = checkpoint(); !done) {
+  // The bytes must be durable before they get their final name; the completion itself is the
+  // record that they all arrived (a crash before it resumes from the last checkpoint).
+  if (auto synced = writer->Sync(); !synced) {
     roll_back();
-    return done.error();
+    return synced.error();
   }
   writer.reset();
+  upload.offset = position;
+  upload.hash_state = hash->SaveState();
   return Finalize(std::move(upload), sha256, *plan, holder);
 }
 
@@ -427,11 +464,12 @@ Result<CompletionPlan> UploadService::PlanCompletion(Upload& upload, const std::
                                     [](const ChecksumMatch& m) { return !m.deleted; });
   if (plan.already_stored) {
     if (!upload.final_key.empty()) {
-      // An earlier, crashed completion already placed the bytes under a name of their own.
-      (void)blobs_.Remove(upload.final_key);
+      // An earlier, crashed completion may have placed the bytes under their own name.
+      (void)blobs_.RemoveCommitted(upload.id, upload.final_key);
       upload.final_key.clear();
     }
   } else if (upload.final_key.empty()) {
+    plan.key_changed = true;
     // The name is chosen, and recorded with the last checkpoint, before the bytes move there,
     // so a retry after a crash reuses it instead of leaving a second copy under another name.
     SHOEBOX_ASSIGN(User owner, users_.Get(upload.owner_id));
@@ -446,7 +484,14 @@ Result<UploadStatus> UploadService::Finalize(Upload upload, const std::string& s
                                              const CompletionPlan& plan,
                                              const std::string& holder) {
   UnixMillis now = clock_.Now();
+  auto record_key = [&]() {
+    return uploads_.SaveProgress(upload.id, holder,
+                                 UploadProgress{upload.offset, upload.hash_state, upload.mime_type,
+                                                upload.kind, upload.final_key},
+                                 now, now + settings_.expire_after_ms, now + settings_.lease_ms);
+  };
   if (!plan.already_stored) {
+    if (plan.key_changed) SHOEBOX_TRY(record_key());
     for (int attempt = 0;; ++attempt) {
       auto committed = blobs_.CommitStaging(upload.id, upload.final_key);
       if (committed) break;
@@ -456,11 +501,7 @@ Result<UploadStatus> UploadService::Finalize(Upload upload, const std::string& s
       SHOEBOX_ASSIGN(upload.final_key,
                      blobs_.FreeKey(LibraryKey(owner.storage_label, TakenAt(upload),
                                                upload.metadata.filename)));
-      SHOEBOX_TRY(uploads_.SaveProgress(
-          upload.id, holder,
-          UploadProgress{upload.offset, upload.hash_state, upload.mime_type, upload.kind,
-                         upload.final_key},
-          now, now + settings_.expire_after_ms, now + settings_.lease_ms));
+      SHOEBOX_TRY(record_key());
     }
   }
   Asset asset;
@@ -483,7 +524,7 @@ Result<UploadStatus> UploadService::Finalize(Upload upload, const std::string& s
     return completed.error();
   }
   if (completed->duplicate && !plan.already_stored) {
-    (void)blobs_.Remove(upload.final_key);  // lost a race with an identical upload
+    (void)blobs_.RemoveCommitted(upload.id, upload.final_key);  // lost a race with a twin
   }
   (void)blobs_.RemoveStaging(upload.id);
   return UploadStatus{*completed, completed->asset_id, completed->duplicate};
@@ -501,13 +542,13 @@ Result<void> UploadService::Terminate(const Caller& caller, const std::string& u
 }
 
 void UploadService::Discard(const Upload& upload) {
+  // Before completion, bytes under the final name (if this upload put them there) are the
+  // leftovers of a completion cut off by a crash; the name may as well be another upload's.
+  if (upload.state == UploadState::kReceiving && !upload.final_key.empty()) {
+    (void)blobs_.RemoveCommitted(upload.id, upload.final_key);
+  }
   (void)uploads_.Delete(upload.id);
   (void)blobs_.RemoveStaging(upload.id);
-  // A final name is only ever referenced by an asset once the upload completed; before that,
-  // bytes under it are leftovers of a completion cut off by a crash.
-  if (upload.state == UploadState::kReceiving && !upload.final_key.empty()) {
-    (void)blobs_.Remove(upload.final_key);
-  }
 }
 
 Result<std::int64_t> UploadService::CompleteStalled() {

@@ -48,6 +48,7 @@ struct UploadStatus {
 
 struct CompletionPlan {
   bool already_stored = false;  // the owner has this content: complete as a duplicate
+  bool key_changed = false;     // a final name was chosen now and must be recorded first
 };
 
 class UploadService {
@@ -61,6 +62,15 @@ class UploadService {
   // Starts an upload of `length` bytes. kBadRequest for bad metadata, kFileTooLarge /
   // kPhotoTooLarge / kVideoTooLarge, kQuotaExceeded, kInsufficientStorage.
   Result<Upload> Create(const Caller& caller, std::int64_t length, const UploadMetadata& metadata);
+
+  // tus creation-with-upload: Create, then Append the request's body at offset 0 under the
+  // lease the creation took. If the body fails for another reason than the client going away,
+  // the upload is removed (the client never learned its URL).
+  Result<UploadStatus> CreateAndAppend(const Caller& caller, std::int64_t length,
+                                       const UploadMetadata& metadata,
+                                       std::optional<std::int64_t> declared_length,
+                                       const std::optional<RequestChecksum>& checksum,
+                                       ByteSource& body);
 
   // Where an upload stands. Completes an upload whose bytes all arrived but whose completion
   // was cut off (a crash), so asking is enough to recover it.
@@ -88,6 +98,8 @@ class UploadService {
   const UploadSettings& settings() const { return settings_; }
 
  private:
+  Result<Upload> CreateHeld(const Caller& caller, std::int64_t length,
+                            const UploadMetadata& metadata, const std::string& holder);
   Result<UploadStatus> Receive(Upload upload, std::int64_t offset,
                                const std::optional<RequestChecksum>& checksum, ByteSource& body,
                                const std::string& holder);

@@ -61,6 +61,8 @@ Result<VerifyReport> VerifyService::Run(
   }
   SHOEBOX_ASSIGN(auto owed, assets_.PendingBlobDeletions(1 << 30));
   known.insert(owed.begin(), owed.end());
+  SHOEBOX_ASSIGN(auto reserved, uploads_.ReservedKeys());
+  known.insert(reserved.begin(), reserved.end());
   SHOEBOX_TRY(blobs_.ForEach("library/", [&](const std::string& key, std::int64_t size) {
     if (!known.contains(key)) {
       report.problems.push_back({VerifyProblem::Kind::kStray, key, "",

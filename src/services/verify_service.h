@@ -34,14 +34,17 @@ struct VerifyProgress {
 
 class VerifyService {
  public:
-  VerifyService(AssetRepository& assets, BlobStore& blobs) : assets_(assets), blobs_(blobs) {}
+  VerifyService(AssetRepository& assets, UploadRepository& uploads, BlobStore& blobs)
+      : assets_(assets), uploads_(uploads), blobs_(blobs) {}
   // Missing: an asset whose original is gone or has another size. Changed: same size, other
-  // SHA-256. Stray: a file under library/ that no asset refers to. `progress` is called after
+  // SHA-256. Stray: a file under library/ that no asset refers to (names reserved by uploads in
+  // progress and blobs queued for deletion are not strays). `progress` is called after
   // each asset.
   Result<VerifyReport> Run(const std::function<void(const VerifyProgress&)>& progress);
 
  private:
   AssetRepository& assets_;
+  UploadRepository& uploads_;
   BlobStore& blobs_;
 };
 

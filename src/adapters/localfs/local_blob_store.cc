@@ -145,7 +145,8 @@ class LocalBlobStore final : public BlobStore {
 
   Result<void> RemoveStaging(const std::string& upload_id) override {
     SHOEBOX_ASSIGN(fs::path path, StagingPath(upload_id));
-    return RemoveDurably(path);
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ErrorFromErrno(errno, "unlink upload");
+    return {};
   }
 
   Result<void> ForEachStaging(
@@ -211,6 +212,15 @@ class LocalBlobStore final : public BlobStore {
 
   Result<void> Remove(const std::string& key) override {
     if (!IsValidKey(key)) return InvalidKey(key);
+    return RemoveDurably(root_ / key);
+  }
+
+  Result<void> RemoveCommitted(const std::string& upload_id, const std::string& key) override {
+    if (!IsValidKey(key)) return InvalidKey(key);
+    SHOEBOX_ASSIGN(fs::path staging, StagingPath(upload_id));
+    struct stat a {}, b {};
+    if (::stat(staging.c_str(), &a) != 0 || ::stat((root_ / key).c_str(), &b) != 0) return {};
+    if (a.st_ino != b.st_ino || a.st_dev != b.st_dev) return {};  // someone else's file
     return RemoveDurably(root_ / key);
   }
 

@@ -113,8 +113,9 @@ constexpr const char kSelectQuota[] = "SELECT quota_bytes, used_bytes FROM users
   "device_asset_id, mime_type, kind, state, final_key, asset_id, duplicate, created_at, "       \
   "updated_at, expires_at"
 constexpr const char kInsertUpload[] =
-    "INSERT INTO uploads (" SHOEBOX_UPLOAD_COLUMNS ") VALUES "
-    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)";
+    "INSERT INTO uploads (" SHOEBOX_UPLOAD_COLUMNS ", lease_holder, lease_until) VALUES "
+    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "
+    "?21)";
 constexpr const char kSelectUpload[] =
     "SELECT " SHOEBOX_UPLOAD_COLUMNS " FROM uploads WHERE id = ?1";
 constexpr const char kAcquireLease[] =
@@ -129,7 +130,8 @@ constexpr const char kSaveProgress[] =
     "lease_until = ?6, mime_type = ?8, kind = ?9, final_key = ?10 "
     "WHERE id = ?1 AND lease_holder = ?7";
 constexpr const char kCompleteUpload[] =
-    "UPDATE uploads SET state = 'completed', asset_id = ?2, duplicate = ?3, updated_at = ?4, "
+    "UPDATE uploads SET state = 'completed', received_bytes = length, asset_id = ?2, "
+    "duplicate = ?3, updated_at = ?4, "
     "expires_at = ?5, lease_holder = '', lease_until = 0 WHERE id = ?1";
 constexpr const char kDeleteUpload[] = "DELETE FROM uploads WHERE id = ?1";
 constexpr const char kSelectExpiredUploads[] =
@@ -137,6 +139,8 @@ constexpr const char kSelectExpiredUploads[] =
 constexpr const char kSelectFullyReceivedUploads[] =
     "SELECT " SHOEBOX_UPLOAD_COLUMNS " FROM uploads WHERE state = 'receiving' "
     "AND received_bytes = length AND length > 0 LIMIT ?1";
+constexpr const char kSelectReservedKeys[] =
+    "SELECT final_key FROM uploads WHERE state = 'receiving' AND final_key != ''";
 constexpr const char kCountReceivingUploads[] =
     "SELECT COUNT(*) FROM uploads WHERE state = 'receiving'";
 
@@ -650,7 +654,8 @@ class SqliteUploads final : public UploadRepository {
  public:
   explicit SqliteUploads(Database& db) : db_(db) {}
 
-  Result<void> Create(const Upload& u) override {
+  Result<void> Create(const Upload& u, const std::string& lease_holder,
+                      UnixMillis lease_until) override {
     return db_.Write<void>([&](Connection& c) -> Result<void> {
       SHOEBOX_ASSIGN(auto s, c.Prepare(kInsertUpload));
       s.Bind(1, u.id).Bind(2, u.owner_id).Bind(3, u.length).Bind(4, u.offset);
@@ -660,6 +665,7 @@ class SqliteUploads final : public UploadRepository {
       s.Bind(13, u.state == UploadState::kCompleted ? "completed" : "receiving");
       s.Bind(14, u.final_key).Bind(15, u.asset_id).Bind(16, u.duplicate);
       s.Bind(17, u.created_at).Bind(18, u.updated_at).Bind(19, u.expires_at);
+      s.Bind(20, lease_holder).Bind(21, lease_until);
       return s.Run();
     });
   }
@@ -792,6 +798,19 @@ class SqliteUploads final : public UploadRepository {
         out.push_back(ReadUpload(s));
       }
       return out;
+    });
+  }
+
+  Result<std::vector<std::string>> ReservedKeys() override {
+    return db_.Read<std::vector<std::string>>([&](Connection& c) -> Result<std::vector<std::string>> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kSelectReservedKeys));
+      std::vector<std::string> keys;
+      while (true) {
+        SHOEBOX_ASSIGN(bool row, s.Step());
+        if (!row) break;
+        keys.push_back(s.Text(0));
+      }
+      return keys;
     });
   }
 
