@@ -135,6 +135,23 @@ TEST_P(MetadataStoreConformance, LeasesExcludeOtherHoldersUntilTheyLapse) {
   ASSERT_TRUE(uploads.AcquireLease(upload.id, "three", now_ + 72, now_ + 100));
 }
 
+TEST_P(MetadataStoreConformance, ReceivingUploadsAreCountedAndReserveTheirNames) {
+  User a = NewUser("a@example.com");
+  Upload upload;
+  upload.id = NewId(++now_);
+  upload.owner_id = a.id;
+  upload.length = 10;
+  upload.final_key = "library/a/2023/01/x.jpg";
+  upload.expires_at = now_ + 10;
+  ASSERT_TRUE(store_->Uploads().Create(upload, "holder", now_ + 5));
+  EXPECT_EQ(store_->Uploads().Get(upload.id)->state, UploadState::kReceiving);
+  EXPECT_EQ(*store_->Uploads().CountReceiving(), 1);
+  EXPECT_EQ(*store_->Uploads().ReservedKeys(), std::vector<std::string>{"library/a/2023/01/x.jpg"});
+  EXPECT_EQ(store_->Uploads().AcquireLease(upload.id, "other", now_, now_ + 5).error().code,
+            ErrorCode::kUploadLocked);  // created with its lease held
+  EXPECT_EQ(store_->Uploads().ListExpired(now_ + 10, 10)->size(), 1u);
+}
+
 TEST_P(MetadataStoreConformance, CompletingAnUploadDedupesAndEnforcesQuota) {
   User a = NewUser("a@example.com", 1500);
   auto first = Store(a, AssetFor(a, std::string(64, 'a'), 1000, 5));

@@ -65,7 +65,9 @@ Result<Caller> AuthService::Authenticate(const std::string& secret) {
   if (user.disabled) {
     return MakeError(ErrorCode::kAccountDisabled, "this account is disabled; ask your administrator");
   }
-  (void)credentials_.Touch(credential.id, now);  // best effort: last-used is informational
+  // Best effort and coarse (a minute): last-used is informational and not worth a write per
+  // request.
+  if (now - credential.last_used_at >= 60'000) (void)credentials_.Touch(credential.id, now);
   return Caller{std::move(user), credential.id, credential.kind};
 }
 

@@ -62,7 +62,8 @@ class FileReader final : public BlobReader {
 
 class FileStagingWriter final : public StagingWriter {
  public:
-  FileStagingWriter(int fd, std::int64_t position) : fd_(fd), position_(position) {}
+  FileStagingWriter(int fd, std::int64_t position, fs::path unsynced_dir)
+      : fd_(fd), position_(position), unsynced_dir_(std::move(unsynced_dir)) {}
   ~FileStagingWriter() override { ::close(fd_); }
 
   Result<void> Write(std::span<const char> bytes) override {
@@ -79,12 +80,17 @@ class FileStagingWriter final : public StagingWriter {
 
   Result<void> Sync() override {
     if (::fdatasync(fd_) != 0) return ErrorFromErrno(errno, "fdatasync upload");
+    if (!unsynced_dir_.empty()) {
+      SHOEBOX_TRY(SyncDirectory(unsynced_dir_));
+      unsynced_dir_.clear();
+    }
     return {};
   }
 
  private:
   int fd_;
   std::int64_t position_;
+  fs::path unsynced_dir_;  // the staging folder, until the new file's name is durable
 };
 
 Result<std::unique_ptr<BlobReader>> OpenRange(const fs::path& path, std::int64_t offset,
@@ -126,14 +132,10 @@ class LocalBlobStore final : public BlobStore {
       ::close(fd);
       return ErrorFromErrno(saved, "position upload");
     }
-    if (offset == 0) {
-      auto synced = SyncDirectory(path.parent_path());
-      if (!synced) {
-        ::close(fd);
-        return synced.error();
-      }
-    }
-    return std::unique_ptr<StagingWriter>(new FileStagingWriter(fd, offset));
+    // A new staging file's name becomes durable with its first Sync(), before any offset that
+    // depends on it is recorded.
+    return std::unique_ptr<StagingWriter>(
+        new FileStagingWriter(fd, offset, offset == 0 ? path.parent_path() : fs::path()));
   }
 
   Result<std::unique_ptr<BlobReader>> ReadStaging(const std::string& upload_id,

@@ -36,6 +36,8 @@ class Statement {
   Statement& Bind(int index, std::int64_t value);
   Statement& Bind(int index, int value) { return Bind(index, static_cast<std::int64_t>(value)); }
   Statement& Bind(int index, bool value) { return Bind(index, static_cast<std::int64_t>(value)); }
+  // Without this, a string literal would silently bind as the bool `true`.
+  Statement& Bind(int index, const char* text) { return Bind(index, std::string_view(text)); }
   Statement& Bind(int index, const std::optional<std::int64_t>& value);
   Statement& BindBlob(int index, std::string_view bytes);
   Statement& BindNull(int index);

@@ -662,7 +662,7 @@ class SqliteUploads final : public UploadRepository {
       s.BindBlob(5, u.hash_state).Bind(6, u.metadata.filename).Bind(7, u.metadata.sha256);
       s.Bind(8, u.metadata.mtime).Bind(9, u.metadata.device_id).Bind(10, u.metadata.device_asset_id);
       s.Bind(11, u.mime_type).Bind(12, MediaKindName(u.kind));
-      s.Bind(13, u.state == UploadState::kCompleted ? "completed" : "receiving");
+      s.Bind(13, std::string_view(u.state == UploadState::kCompleted ? "completed" : "receiving"));
       s.Bind(14, u.final_key).Bind(15, u.asset_id).Bind(16, u.duplicate);
       s.Bind(17, u.created_at).Bind(18, u.updated_at).Bind(19, u.expires_at);
       s.Bind(20, lease_holder).Bind(21, lease_until);
