@@ -91,6 +91,10 @@ class Database {
   // back. Busy waiting is bounded by the busy timeout; then kUnavailable.
   template <class T>
   Result<T> Write(const std::function<Result<T>(Connection&)>& work) {
+    // SQLite has one writer at a time and makes the others poll with sleeps of milliseconds;
+    // queueing this process's writers on a mutex hands the lock over at once instead. (The
+    // busy timeout still covers other processes, such as `admin create-user`.)
+    std::lock_guard writer(write_mutex_);
     return Transaction<T>("BEGIN IMMEDIATE", work);
   }
 
@@ -105,6 +109,7 @@ class Database {
   std::vector<Connection*> idle_;
   std::mutex mutex_;
   std::condition_variable available_;
+  std::mutex write_mutex_;
 };
 
 template <class T>
