@@ -28,7 +28,9 @@ class BlobReader {
   virtual Result<std::size_t> Read(std::span<char> buffer) = 0;
 };
 
-// Appends to one upload's staging area. Not thread-safe.
+// Appends to one upload's staging area. Write() calls must not overlap each other, but Sync()
+// may run on another thread while Write() goes on; it covers at least the bytes whose Write()
+// returned before Sync() was called.
 class StagingWriter {
  public:
   virtual ~StagingWriter() = default;

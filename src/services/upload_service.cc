@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <ctime>
+#include <future>
 #include <vector>
 
 #include "core/hashing.h"
@@ -308,7 +309,38 @@ Result<UploadStatus> UploadService::Receive(Upload upload, std::int64_t offset,
   std::int64_t saved = offset;  // recorded in the store
   std::int64_t position = offset;
   UnixMillis last_checkpoint = clock_.Now();
+  // A checkpoint in the middle of a body runs in the background: the disk flushes what came
+  // so far while the next bytes arrive. At most one runs at a time; `saved` moves when it ends.
+  std::future<Result<void>> background;
+  std::int64_t background_offset = 0;
+  std::int64_t checkpointed = offset;  // where the latest checkpoint, finished or not, stands
+  auto await_background = [&]() -> Result<void> {
+    if (!background.valid()) return {};
+    Result<void> done = background.get();
+    if (done) {
+      saved = background_offset;
+      upload.offset = saved;
+    }
+    return done;
+  };
+  auto checkpoint_in_background = [&]() -> Result<void> {
+    SHOEBOX_TRY(await_background());
+    UploadProgress snapshot{position, hash->SaveState(), upload.mime_type, upload.kind,
+                            upload.final_key};
+    background_offset = position;
+    checkpointed = position;
+    last_checkpoint = clock_.Now();
+    background = std::async(std::launch::async, [this, &writer, id = upload.id, holder,
+                                                 snapshot = std::move(snapshot)]() -> Result<void> {
+      SHOEBOX_TRY(writer->Sync());
+      UnixMillis now = clock_.Now();
+      return uploads_.SaveProgress(id, holder, snapshot, now, now + settings_.expire_after_ms,
+                                   now + settings_.lease_ms);
+    });
+    return {};
+  };
   auto checkpoint = [&]() -> Result<void> {
+    SHOEBOX_TRY(await_background());
     SHOEBOX_TRY(writer->Sync());
     UnixMillis now = clock_.Now();
     SHOEBOX_TRY(uploads_.SaveProgress(upload.id, holder,
@@ -317,12 +349,16 @@ Result<UploadStatus> UploadService::Receive(Upload upload, std::int64_t offset,
                                       now, now + settings_.expire_after_ms,
                                       now + settings_.lease_ms));
     saved = position;
+    checkpointed = position;
     upload.offset = position;
     last_checkpoint = now;
     return {};
   };
   // Drops bytes written after the last checkpoint, so disk space and state agree again.
-  auto roll_back = [&]() { (void)blobs_.OpenStaging(upload.id, saved); };
+  auto roll_back = [&]() {
+    (void)await_background();
+    (void)blobs_.OpenStaging(upload.id, saved);
+  };
 
   std::optional<Error> failure;
   while (true) {
@@ -361,10 +397,10 @@ Result<UploadStatus> UploadService::Receive(Upload upload, std::int64_t offset,
       }
     }
     // Per-request checksums make a request all-or-nothing, so only checkpoint without one.
-    if (!digest && (position - saved >= settings_.checkpoint_bytes ||
+    if (!digest && (position - checkpointed >= settings_.checkpoint_bytes ||
                     clock_.Now() - last_checkpoint >= settings_.checkpoint_ms)) {
-      if (auto done = checkpoint(); !done) {
-        failure = done.error();
+      if (auto started = checkpoint_in_background(); !started) {
+        failure = started.error();
         break;
       }
     }
@@ -411,6 +447,10 @@ Result<UploadStatus> UploadService::Receive(Upload upload, std::int64_t offset,
   }
   // The bytes must be durable before they get their final name; the completion itself is the
   // record that they all arrived (a crash before it resumes from the last checkpoint).
+  if (auto synced = await_background(); !synced) {
+    roll_back();
+    return synced.error();
+  }
   if (auto synced = writer->Sync(); !synced) {
     roll_back();
     return synced.error();
