@@ -9,9 +9,9 @@ namespace shoebox::sqlite {
 namespace {
 
 // ---------------------------------------------------------------- SQL, named.
-constexpr const char* kUserColumns =
-    "id, email, name, password_hash, is_admin, disabled, quota_bytes, used_bytes, storage_label, "
-    "created_at";
+#define SHOEBOX_USER_COLUMNS                                                                   \
+  "id, email, name, password_hash, is_admin, disabled, quota_bytes, used_bytes, storage_label, " \
+  "created_at"
 constexpr const char kInsertUser[] =
     "INSERT INTO users (id, email, name, password_hash, is_admin, disabled, quota_bytes, "
     "used_bytes, storage_label, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9)";
@@ -19,14 +19,11 @@ constexpr const char kUserEmailExists[] = "SELECT 1 FROM users WHERE email = ?1"
 constexpr const char kStorageLabelExists[] = "SELECT 1 FROM users WHERE storage_label = ?1";
 constexpr const char kCountUsers[] = "SELECT COUNT(*) FROM users";
 constexpr const char kSelectUserById[] =
-    "SELECT id, email, name, password_hash, is_admin, disabled, quota_bytes, used_bytes, "
-    "storage_label, created_at FROM users WHERE id = ?1";
+    "SELECT " SHOEBOX_USER_COLUMNS " FROM users WHERE id = ?1";
 constexpr const char kSelectUserByEmail[] =
-    "SELECT id, email, name, password_hash, is_admin, disabled, quota_bytes, used_bytes, "
-    "storage_label, created_at FROM users WHERE email = ?1";
+    "SELECT " SHOEBOX_USER_COLUMNS " FROM users WHERE email = ?1";
 constexpr const char kSelectUsers[] =
-    "SELECT id, email, name, password_hash, is_admin, disabled, quota_bytes, used_bytes, "
-    "storage_label, created_at FROM users ORDER BY created_at, id";
+    "SELECT " SHOEBOX_USER_COLUMNS " FROM users ORDER BY created_at, id";
 constexpr const char kUpdateUserName[] = "UPDATE users SET name = ?2 WHERE id = ?1";
 constexpr const char kUpdateUserPassword[] = "UPDATE users SET password_hash = ?2 WHERE id = ?1";
 constexpr const char kUpdateUserAdmin[] = "UPDATE users SET is_admin = ?2 WHERE id = ?1";
@@ -145,6 +142,17 @@ constexpr const char kCountReceivingUploads[] =
     "SELECT COUNT(*) FROM uploads WHERE state = 'receiving'";
 
 // ---------------------------------------------------------------- row mapping.
+// Steps through every row of `statement`, mapping each with `read`.
+template <class T, class Read>
+Result<std::vector<T>> CollectRows(Statement& statement, Read read) {
+  std::vector<T> rows;
+  while (true) {
+    SHOEBOX_ASSIGN(bool more, statement.Step());
+    if (!more) return rows;
+    rows.push_back(read(statement));
+  }
+}
+
 User ReadUser(const Statement& s, int first = 0) {
   User u;
   u.id = s.Text(first + 0);
@@ -278,13 +286,7 @@ class SqliteUsers final : public UserRepository {
   Result<std::vector<User>> List() override {
     return db_.Read<std::vector<User>>([&](Connection& c) -> Result<std::vector<User>> {
       SHOEBOX_ASSIGN(auto s, c.Prepare(kSelectUsers));
-      std::vector<User> users;
-      while (true) {
-        SHOEBOX_ASSIGN(bool row, s.Step());
-        if (!row) break;
-        users.push_back(ReadUser(s));
-      }
-      return users;
+      return CollectRows<User>(s, [](const Statement& row) { return ReadUser(row); });
     });
   }
 
@@ -392,13 +394,7 @@ class SqliteCredentials final : public CredentialRepository {
     return db_.Read<std::vector<Credential>>([&](Connection& c) -> Result<std::vector<Credential>> {
       SHOEBOX_ASSIGN(auto s, c.Prepare(kSelectCredentialsForUser));
       s.Bind(1, user_id).Bind(2, KindName(kind));
-      std::vector<Credential> out;
-      while (true) {
-        SHOEBOX_ASSIGN(bool row, s.Step());
-        if (!row) break;
-        out.push_back(ReadCredential(s));
-      }
-      return out;
+      return CollectRows<Credential>(s, [](const Statement& row) { return ReadCredential(row); });
     });
   }
 
@@ -483,13 +479,7 @@ class SqliteAssets final : public AssetRepository {
         s.BindNull(4).BindNull(5);
       }
       s.Bind(6, q.limit);
-      std::vector<Asset> out;
-      while (true) {
-        SHOEBOX_ASSIGN(bool row, s.Step());
-        if (!row) break;
-        out.push_back(ReadAsset(s));
-      }
-      return out;
+      return CollectRows<Asset>(s, [](const Statement& row) { return ReadAsset(row); });
     });
   }
 
@@ -560,13 +550,7 @@ class SqliteAssets final : public AssetRepository {
     return db_.Read<std::vector<std::string>>([&](Connection& c) -> Result<std::vector<std::string>> {
       SHOEBOX_ASSIGN(auto s, c.Prepare(kSelectPendingBlobDeletions));
       s.Bind(1, limit);
-      std::vector<std::string> keys;
-      while (true) {
-        SHOEBOX_ASSIGN(bool row, s.Step());
-        if (!row) break;
-        keys.push_back(s.Text(0));
-      }
-      return keys;
+      return CollectRows<std::string>(s, [](const Statement& row) { return row.Text(0); });
     });
   }
 
@@ -791,26 +775,14 @@ class SqliteUploads final : public UploadRepository {
     return db_.Read<std::vector<Upload>>([&](Connection& c) -> Result<std::vector<Upload>> {
       SHOEBOX_ASSIGN(auto s, c.Prepare(kSelectExpiredUploads));
       s.Bind(1, now).Bind(2, limit);
-      std::vector<Upload> out;
-      while (true) {
-        SHOEBOX_ASSIGN(bool row, s.Step());
-        if (!row) break;
-        out.push_back(ReadUpload(s));
-      }
-      return out;
+      return CollectRows<Upload>(s, [](const Statement& row) { return ReadUpload(row); });
     });
   }
 
   Result<std::vector<std::string>> ReservedKeys() override {
     return db_.Read<std::vector<std::string>>([&](Connection& c) -> Result<std::vector<std::string>> {
       SHOEBOX_ASSIGN(auto s, c.Prepare(kSelectReservedKeys));
-      std::vector<std::string> keys;
-      while (true) {
-        SHOEBOX_ASSIGN(bool row, s.Step());
-        if (!row) break;
-        keys.push_back(s.Text(0));
-      }
-      return keys;
+      return CollectRows<std::string>(s, [](const Statement& row) { return row.Text(0); });
     });
   }
 
@@ -818,13 +790,7 @@ class SqliteUploads final : public UploadRepository {
     return db_.Read<std::vector<Upload>>([&](Connection& c) -> Result<std::vector<Upload>> {
       SHOEBOX_ASSIGN(auto s, c.Prepare(kSelectFullyReceivedUploads));
       s.Bind(1, limit);
-      std::vector<Upload> out;
-      while (true) {
-        SHOEBOX_ASSIGN(bool row, s.Step());
-        if (!row) break;
-        out.push_back(ReadUpload(s));
-      }
-      return out;
+      return CollectRows<Upload>(s, [](const Statement& row) { return ReadUpload(row); });
     });
   }
 
