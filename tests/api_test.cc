@@ -468,7 +468,13 @@ TEST_F(ApiTest, TwoClientsCannotWriteOneUploadAtOnce) {
              "Content-Type: application/offset+octet-stream\r\nContent-Length: 2000000\r\n\r\n"
           << bytes.substr(0, 100'000);
   first.Send(request.str());
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // first holds the lease now
+  // Wait until the server is receiving the first request's body (it holds the lease then).
+  for (int i = 0; i < 200; ++i) {
+    auto metrics = client_->Send("GET", "/metrics", {});
+    if (metrics && metrics->body.find("shoebox_uploads_in_flight 1") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
   auto second = Patch(url, 0, bytes);
   EXPECT_EQ(second.status, 423) << second.body;
   EXPECT_EQ(ErrorCodeOf(second), "upload_locked");
