@@ -517,6 +517,9 @@ TEST_F(ApiTest, TusRequestsNeedTheProtocolVersion) {
   auto empty = client_->Send("POST", "/api/v1/uploads", empty_headers);
   EXPECT_EQ(empty->status, 415);
   EXPECT_EQ(ErrorCodeOf(*empty), "unsupported_media_type");
+  auto anonymous = client_->Send("POST", "/api/v1/uploads", {{"Tus-Resumable", "1.0.0"}});
+  EXPECT_EQ(anonymous->status, 401);
+  EXPECT_EQ(anonymous->Header("tus-resumable"), "1.0.0");
   auto no_length = client_->Send("POST", "/api/v1/uploads", Tus(token_));
   EXPECT_EQ(no_length->status, 400);
 }

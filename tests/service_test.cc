@@ -216,6 +216,22 @@ TEST_F(ServiceTest, AFullDiskFailsTheRequestAndKeepsTheLastCheckpoint) {
   EXPECT_TRUE(done->asset_id);
 }
 
+TEST_F(ServiceTest, LimitsAreCheckedAgainOnCompletion) {
+  std::string bytes = testing::FakeJpeg(300'000, 5);
+  auto upload = uploads_->Create(caller_, 300'000, Metadata(bytes));
+  MemorySource first(bytes.substr(0, 150'000));
+  ASSERT_TRUE(uploads_->Append(caller_, upload->id, 0, std::nullopt, std::nullopt, first));
+  UploadSettings stricter;
+  stricter.limits.photo_max_bytes = 200'000;  // the administrator lowered the limit meanwhile
+  auto other = MakeUploads("instance-b", stricter);
+  MemorySource rest(bytes.substr(150'000));
+  auto done = other->Append(caller_, upload->id, 150'000, std::nullopt, std::nullopt, rest);
+  ASSERT_FALSE(done);
+  EXPECT_EQ(done.error().code, ErrorCode::kPhotoTooLarge);
+  EXPECT_EQ(uploads_->Status(caller_, upload->id).error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(store_->Assets().Totals()->assets == 0);
+}
+
 TEST_F(ServiceTest, AnotherUsersUploadIsNotFound) {
   std::string bytes = testing::FakeJpeg(1000);
   auto upload = uploads_->Create(caller_, 1000, Metadata(bytes));

@@ -80,6 +80,15 @@ Result<UploadStatus> AppendBody(ApiServices& s, http::HttpRequest& r, const Call
 
 }  // namespace
 
+// Authed, with Tus-Resumable on every answer (sign-in errors too), as tus asks of a server.
+http::Handler TusAuthed(ApiServices& s, AuthedHandler handler) {
+  return [inner = Authed(s, std::move(handler))](http::HttpRequest& r) {
+    http::HttpResponse response = inner(r);
+    if (response.Find("Tus-Resumable") == nullptr) response.Set("Tus-Resumable", kTusVersion);
+    return response;
+  };
+}
+
 void AddUploadRoutes(http::Router& router, ApiServices& s) {
   router.Add({"OPTIONS", kUploadsPath, http::BodyMode::kNone, [&s](http::HttpRequest&) {
                 http::HttpResponse response = NoContent();
@@ -95,7 +104,7 @@ void AddUploadRoutes(http::Router& router, ApiServices& s) {
               }});
 
   router.Add({"POST", kUploadsPath, http::BodyMode::kStreamed,
-              Authed(s, [&s](http::HttpRequest& r, const Caller& caller) {
+              TusAuthed(s, [&s](http::HttpRequest& r, const Caller& caller) {
                 if (auto v = CheckTusVersion(r); !v) return TusError(v.error());
                 if (!r.Header("upload-defer-length").empty()) {
                   return TusError(MakeError(ErrorCode::kBadRequest,
@@ -128,7 +137,7 @@ void AddUploadRoutes(http::Router& router, ApiServices& s) {
               })});
 
   router.Add({"HEAD", "/api/v1/uploads/{upload_id}", http::BodyMode::kNone,
-              Authed(s, [&s](http::HttpRequest& r, const Caller& caller) {
+              TusAuthed(s, [&s](http::HttpRequest& r, const Caller& caller) {
                 if (auto v = CheckTusVersion(r); !v) return TusError(v.error());
                 auto status = s.uploads.Status(caller, r.path_params["upload_id"]);
                 if (!status) return TusError(status.error());
@@ -141,7 +150,7 @@ void AddUploadRoutes(http::Router& router, ApiServices& s) {
               })});
 
   router.Add({"PATCH", "/api/v1/uploads/{upload_id}", http::BodyMode::kStreamed,
-              Authed(s, [&s](http::HttpRequest& r, const Caller& caller) {
+              TusAuthed(s, [&s](http::HttpRequest& r, const Caller& caller) {
                 if (auto v = CheckTusVersion(r); !v) return TusError(v.error());
                 auto offset = ParseNonNegativeInt(r.Header("upload-offset"));
                 if (!offset) {
@@ -156,7 +165,7 @@ void AddUploadRoutes(http::Router& router, ApiServices& s) {
               })});
 
   router.Add({"DELETE", "/api/v1/uploads/{upload_id}", http::BodyMode::kNone,
-              Authed(s, [&s](http::HttpRequest& r, const Caller& caller) {
+              TusAuthed(s, [&s](http::HttpRequest& r, const Caller& caller) {
                 if (auto v = CheckTusVersion(r); !v) return TusError(v.error());
                 auto done = s.uploads.Terminate(caller, r.path_params["upload_id"]);
                 if (!done) return TusError(done.error());

@@ -442,7 +442,9 @@ Result<UploadStatus> UploadService::Receive(Upload upload, std::int64_t offset,
   std::string sha256 = Sha256Stream(*hash).FinishHex();
   auto plan = PlanCompletion(upload, sha256);
   if (!plan) {
-    if (plan.error().code != ErrorCode::kSha256Mismatch) roll_back();  // else it is gone
+    if (plan.error().code != ErrorCode::kSha256Mismatch && !IsMediaVerdict(plan.error())) {
+      roll_back();  // otherwise the upload is gone already
+    }
     return plan.error();
   }
   // The bytes must be durable before they get their final name; the completion itself is the
@@ -497,6 +499,14 @@ Result<CompletionPlan> UploadService::PlanCompletion(Upload& upload, const std::
     return MakeError(ErrorCode::kSha256Mismatch,
                      "the file's SHA-256 is " + sha256 + ", not " + upload.metadata.sha256 +
                          " as announced; the upload was discarded");
+  }
+  // The limits again, as they stand now (they may have changed since the content was sniffed).
+  MediaProbe sniffed;
+  sniffed.mime_type = upload.mime_type;
+  sniffed.kind = upload.kind;
+  if (auto allowed = CheckMediaLimits(settings_.limits, sniffed, upload.length); !allowed) {
+    Discard(upload);
+    return allowed.error();
   }
   SHOEBOX_ASSIGN(auto existing, assets_.FindByChecksums(upload.owner_id, {sha256}));
   CompletionPlan plan;
