@@ -249,6 +249,43 @@ TEST(ProcessTest, VerifyReportsMissingChangedAndStrayFiles) {
   EXPECT_NE(out.find("stray\tlibrary/alice/stray.jpg"), std::string::npos) << out;
 }
 
+// The `shoebox upload` command sends only what the server lacks, and never what its owner
+// deleted there.
+TEST(ProcessTest, UploadCommandSkipsWhatTheServerHasOrWasDeleted) {
+  TempDir data, files;
+  CreateUser(data.path(), "alice@example.com");
+  ServerProcess server(data.path());
+  std::string token = Login(server.address(), "alice@example.com");
+  WriteFile(files.path() / "a.jpg", FakeJpeg(20'000, 1));
+  WriteFile(files.path() / "b.jpg", FakeJpeg(20'000, 2));
+  auto run = [&](const std::string& names) {
+    std::string command = std::string("SHOEBOX_SERVER=http://") + server.address().host + ":" +
+                          server.address().port + " SHOEBOX_TOKEN=" + token + " " +
+                          SHOEBOX_CLIENT_BIN + " upload " + names + " 2>&1";
+    FILE* pipe = ::popen(command.c_str(), "r");
+    std::string output;
+    char buffer[4096];
+    while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
+    ::pclose(pipe);
+    return output;
+  };
+  std::string a = (files.path() / "a.jpg").string(), b = (files.path() / "b.jpg").string();
+  std::string first = run(a);
+  EXPECT_NE(first.find("\tuploaded\t"), std::string::npos) << first;
+  std::string asset_id = first.substr(first.rfind('\t') + 1);
+  asset_id.erase(asset_id.find_last_not_of("\n") + 1);
+  std::string second = run(a + " " + b);
+  EXPECT_NE(second.find(a + "\texisting\t" + asset_id), std::string::npos) << second;
+  EXPECT_NE(second.find(b + "\tuploaded\t"), std::string::npos) << second;
+  client::HttpClient http(server.address());
+  ASSERT_EQ(http.Send("DELETE", "/api/v1/assets/" + asset_id, Bearer(token))->status, 204);
+  ASSERT_EQ(http.Send("POST", "/api/v1/trash/empty", Bearer(token))->status, 200);
+  std::string third = run(a);
+  EXPECT_NE(third.find("deleted on the server, not sent again"), std::string::npos) << third;
+  auto list = http.Send("GET", "/api/v1/assets", Bearer(token));
+  EXPECT_EQ(json::parse(list->body)["assets"].size(), 1u);
+}
+
 TEST(ProcessTest, ConfigComesFromFileEnvironmentAndFlags) {
   TempDir dir;
   WriteFile(dir.path() / "shoebox.toml",

@@ -1,8 +1,10 @@
-// shoebox: the device side. This first cut uploads files and asks which checksums the server
-// has; login, settings and the backup agent come with the agent work.
+// shoebox: the device side. This first cut uploads files, skipping what the server already has
+// or what its owner deleted there; login, settings and the backup agent come with the agent work.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <nlohmann/json.hpp>
 
 #include "client/tus_uploader.h"
 
@@ -39,11 +41,42 @@ int main(int argc, char** argv) {
     return 2;
   }
   client::HttpClient http(*address);
+  // Ask once which of these the server has (or its owner deleted), and send only the rest.
+  std::map<std::string, std::string> checksums;  // file -> sha256
+  nlohmann::json request = {{"checksums", nlohmann::json::array()}};
+  for (const std::string& file : files) {
+    auto sha256 = client::HashFile(file);
+    if (sha256) {
+      checksums[file] = *sha256;
+      request["checksums"].push_back(*sha256);
+    }
+  }
+  std::map<std::string, std::string> known;  // sha256 -> "existing <asset id>" or "deleted"
+  auto reply = http.Send("POST", "/api/v1/assets/exist", {{"Authorization", "Bearer " + token}},
+                         request.dump());
+  if (reply && reply->status == 200) {
+    auto body = nlohmann::json::parse(reply->body, nullptr, false);
+    if (!body.is_discarded()) {
+      for (const auto& item : body.value("existing", nlohmann::json::array())) {
+        known[item.value("sha256", "")] = "existing\t" + item.value("asset_id", "");
+      }
+      for (const auto& item : body.value("deleted", nlohmann::json::array())) {
+        known[item.value("sha256", "")] = "deleted on the server, not sent again";
+      }
+    }
+  }
   int failures = 0;
   for (const std::string& file : files) {
+    if (auto it = checksums.find(file); it != checksums.end()) {
+      if (auto found = known.find(it->second); found != known.end()) {
+        std::printf("%s\t%s\n", file.c_str(), found->second.c_str());
+        continue;
+      }
+    }
     client::UploadOptions options;
     options.token = token;
     options.chunk_bytes = chunk_mb << 20;
+    if (auto it = checksums.find(file); it != checksums.end()) options.sha256 = it->second;
     auto outcome = client::UploadFile(http, file, options);
     if (!outcome) {
       ++failures;
