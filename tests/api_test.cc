@@ -156,6 +156,18 @@ TEST_F(ApiTest, LoginIsRateLimited) {
   EXPECT_EQ(ErrorCodeOf(*right), "too_many_requests");
 }
 
+// Behind a trusted proxy, each client is limited on its own address, not the proxy's.
+TEST_F(ApiTest, RateLimitUsesTheAddressATrustedProxyForwards) {
+  StartServer({{"server.trusted_proxies", "127.0.0.1"}});
+  auto attempt = [&](const std::string& address, const std::string& password) {
+    return client_->Send("POST", "/api/v1/auth/login", {{"X-Forwarded-For", address}},
+                         R"({"email":"alice@example.com","password":")" + password + R"("})")->status;
+  };
+  for (int i = 0; i < 10; ++i) attempt("203.0.113.7", "guess-guess");
+  EXPECT_EQ(attempt("203.0.113.7", "password123"), 429);
+  EXPECT_EQ(attempt("198.51.100.9", "password123"), 200);
+}
+
 TEST_F(ApiTest, TokensAreStoredOnlyHashed) {
   std::string db = ReadFile(server_->data_dir() / "shoebox.db") +
                    ReadFile(server_->data_dir() / "shoebox.db-wal");

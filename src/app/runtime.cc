@@ -13,6 +13,7 @@
 #include "adapters/sqlite/sqlite_metadata_store.h"
 #include "core/durable_file.h"
 #include "core/ids.h"
+#include "core/text.h"
 
 namespace shoebox {
 
@@ -65,6 +66,9 @@ ServerApp::ServerApp(Runtime& runtime)
   options.body_timeout_seconds = c.body_timeout_seconds;
   options.max_header_bytes = c.max_header_bytes;
   options.shutdown_grace_seconds = c.shutdown_grace_seconds;
+  for (std::string_view proxy : SplitAndTrim(c.trusted_proxies, ',')) {
+    if (!proxy.empty()) options.trusted_proxies.emplace_back(proxy);
+  }
   server_ = std::make_unique<http::Server>(
       options, [this](http::HttpRequest& request) { return router_.Dispatch(request); });
   runtime.api().stats = &server_->stats();

@@ -30,6 +30,7 @@ const std::vector<Key>& Keys() {
       {"server.max_header_bytes", &ServerConfig::max_header_bytes},
       {"server.max_json_body_bytes", &ServerConfig::max_json_body_bytes},
       {"server.shutdown_grace_seconds", &ServerConfig::shutdown_grace_seconds},
+      {"server.trusted_proxies", &ServerConfig::trusted_proxies},
       {"limits.photo_max_bytes", &ServerConfig::photo_max_bytes},
       {"limits.photo_max_pixels", &ServerConfig::photo_max_pixels},
       {"limits.video_max_bytes", &ServerConfig::video_max_bytes},

@@ -29,6 +29,9 @@ struct ServerConfig {
   std::int64_t max_header_bytes = 16 * 1024;
   std::int64_t max_json_body_bytes = 8 * 1024 * 1024;
   std::int64_t shutdown_grace_seconds = 10;
+  // Comma-separated addresses of reverse proxies whose X-Forwarded-For is believed (for logs and
+  // the login rate limit), e.g. "127.0.0.1,::1" with nginx on the same machine.
+  std::string trusted_proxies;
   // [limits] (decimal units, as Google Photos publishes them)
   std::int64_t photo_max_bytes = 75'000'000;
   std::int64_t photo_max_pixels = 100'000'000;

@@ -1,5 +1,7 @@
 #include "http/http_message.h"
 
+#include <algorithm>
+
 #include "core/text.h"
 
 namespace shoebox::http {
@@ -29,6 +31,20 @@ HttpResponse JsonResponse(int status, const std::string& json) {
   response.body = json;
   response.Set("Content-Type", "application/json");
   return response;
+}
+
+std::string ClientAddress(const std::string& peer, const std::string& forwarded_for,
+                          const std::vector<std::string>& trusted_proxies) {
+  auto trusted = [&](std::string_view address) {
+    return std::find(trusted_proxies.begin(), trusted_proxies.end(), address) !=
+           trusted_proxies.end();
+  };
+  if (!trusted(peer) || forwarded_for.empty()) return peer;
+  auto hops = SplitAndTrim(forwarded_for, ',');
+  for (auto hop = hops.rbegin(); hop != hops.rend(); ++hop) {
+    if (!hop->empty() && !trusted(*hop)) return std::string(*hop);
+  }
+  return peer;
 }
 
 Result<std::string> ReadWholeBody(ByteSource& body, std::int64_t limit) {

@@ -26,6 +26,8 @@ struct HttpRequest {
   std::map<std::string, std::string> path_params;
   std::optional<std::int64_t> content_length;
   bool has_body = false;  // Content-Length > 0 or chunked
+  // The client's address: the socket peer, or the address a trusted proxy put in
+  // X-Forwarded-For (see ClientAddress).
   std::string remote_address;
   std::string request_id;
   ByteSource* body = nullptr;  // never null while a handler runs
@@ -55,6 +57,12 @@ struct HttpResponse {
 };
 
 HttpResponse JsonResponse(int status, const std::string& json);
+
+// The client's address given the socket `peer` and an X-Forwarded-For header: when the peer is
+// one of `trusted_proxies`, the rightmost address in the header that is not a trusted proxy
+// itself; otherwise the peer (a header from anyone else is not believed).
+std::string ClientAddress(const std::string& peer, const std::string& forwarded_for,
+                          const std::vector<std::string>& trusted_proxies);
 
 // Drains a body into a string of at most `limit` bytes; kPayloadTooLarge beyond.
 Result<std::string> ReadWholeBody(ByteSource& body, std::int64_t limit);

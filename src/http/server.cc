@@ -182,7 +182,8 @@ class SocketBody final : public ByteSource {
 };
 
 HttpRequest BuildRequest(const bhttp::request<bhttp::buffer_body>& message,
-                         const std::string& remote, bool has_body) {
+                         const std::string& peer, bool has_body,
+                         const std::vector<std::string>& trusted_proxies) {
   HttpRequest request;
   request.method = std::string(message.method_string());
   request.target = std::string(message.target());
@@ -201,7 +202,7 @@ HttpRequest BuildRequest(const bhttp::request<bhttp::buffer_body>& message,
     request.content_length = ParseNonNegativeInt(length->value());
   }
   request.has_body = has_body;
-  request.remote_address = remote;
+  request.remote_address = ClientAddress(peer, request.Header("x-forwarded-for"), trusted_proxies);
   const std::string& incoming_id = request.Header("x-request-id");
   request.request_id = (!incoming_id.empty() && incoming_id.size() <= 64 && IsCleanUtf8(incoming_id))
                            ? incoming_id
@@ -370,7 +371,7 @@ class Server::Impl {
       auto started = std::chrono::steady_clock::now();
       auto& message = parser.get();
       bool has_body = !parser.is_done() && (message.chunked() || parser.content_length().value_or(0) > 0);
-      HttpRequest request = BuildRequest(message, remote, has_body);
+      HttpRequest request = BuildRequest(message, remote, has_body, options_.trusted_proxies);
       ++stats.requests_total;
       if (has_body && beast::iequals(message[bhttp::field::expect], "100-continue")) {
         bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, 11};
@@ -400,7 +401,7 @@ class Server::Impl {
       nlohmann::json line = {{"event", "request"},       {"request_id", request.request_id},
                              {"method", request.method}, {"path", request.path},
                              {"status", response.status}, {"ms", millis},
-                             {"remote", remote}};
+                             {"remote", request.remote_address}};
       if (!response.user_id.empty()) line["user_id"] = response.user_id;
       if (!written) line["aborted"] = true;
       spdlog::info(line.dump());

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "http/http_message.h"
@@ -28,6 +29,8 @@ struct ServerOptions {
   std::int64_t max_header_bytes = 16 * 1024;
   std::int64_t shutdown_grace_seconds = 10;
   bool handle_signals = true;
+  // Proxies (exact addresses) whose X-Forwarded-For is believed, e.g. {"127.0.0.1"}.
+  std::vector<std::string> trusted_proxies;
 };
 
 // Process-lifetime counters for /metrics; all atomics, read without locks.
