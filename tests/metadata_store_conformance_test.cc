@@ -62,7 +62,8 @@ class MetadataStoreConformance : public ::testing::TestWithParam<MetadataStoreFa
   // Stores an asset the way uploads do.
   Result<Upload> Store(const User& owner, const Asset& asset) {
     Upload upload = NewUpload(owner, asset.size_bytes);
-    return store_->Uploads().Complete(upload.id, asset, now_, now_ + 1000);
+    EXPECT_TRUE(store_->Uploads().AcquireLease(upload.id, "me", now_, now_ + 100));
+    return store_->Uploads().Complete(upload.id, "me", asset, now_, now_ + 1000);
   }
 
   testing::TempDir dir_;
@@ -166,6 +167,17 @@ TEST_P(MetadataStoreConformance, CompletingAnUploadDedupesAndEnforcesQuota) {
   ASSERT_FALSE(over);
   EXPECT_EQ(over.error().code, ErrorCode::kQuotaExceeded);
   EXPECT_EQ(store_->Users().Get(a.id)->used_bytes, 1000);
+  // Only the lease holder completes, and only once.
+  Upload other = NewUpload(a, 10);
+  EXPECT_EQ(store_->Uploads().Complete(other.id, "nobody", AssetFor(a, std::string(64, 'd'), 10, 5),
+                                       now_, now_ + 1000).error().code,
+            ErrorCode::kUploadLocked);
+  EXPECT_EQ(store_->Uploads().RenewLease(other.id, "nobody", now_ + 5).error().code,
+            ErrorCode::kUploadLocked);
+  // A duplicate whose twin vanished meanwhile is not completed without bytes of its own.
+  Asset orphan = AssetFor(a, std::string(64, 'e'), 10, 5);
+  orphan.blob_key.clear();
+  EXPECT_EQ(Store(a, orphan).error().code, ErrorCode::kConflict);
   // Other users' content is not a duplicate.
   User b = NewUser("b@example.com");
   EXPECT_FALSE(Store(b, AssetFor(b, std::string(64, 'a'), 1000, 5))->duplicate);

@@ -52,7 +52,10 @@ class DiskFillingBlobStore final : public BlobStore {
   Result<void> ForEachStaging(const std::function<void(const std::string&, std::int64_t)>& visit) override {
     return inner_.ForEachStaging(visit);
   }
-  Result<std::string> FreeKey(const std::string& wanted) override { return inner_.FreeKey(wanted); }
+  Result<std::string> FreeKey(const std::string& wanted,
+                              const std::function<bool(const std::string&)>& unavailable) override {
+    return inner_.FreeKey(wanted, unavailable);
+  }
   Result<void> CommitStaging(const std::string& id, const std::string& key) override {
     return inner_.CommitStaging(id, key);
   }
@@ -230,6 +233,41 @@ TEST_F(ServiceTest, LimitsAreCheckedAgainOnCompletion) {
   EXPECT_EQ(done.error().code, ErrorCode::kPhotoTooLarge);
   EXPECT_EQ(uploads_->Status(caller_, upload->id).error().code, ErrorCode::kNotFound);
   EXPECT_TRUE(store_->Assets().Totals()->assets == 0);
+}
+
+// A request whose lease another request took over stops, and leaves the bytes alone.
+TEST_F(ServiceTest, ARequestThatLostItsLeaseStopsAndTouchesNothing) {
+  std::string bytes = testing::FakeJpeg(400'000, 6);
+  auto upload = uploads_->Create(caller_, 400'000, Metadata(bytes));
+  class Hijacked final : public ByteSource {
+   public:
+    Hijacked(std::string bytes, std::function<void()> after_two) : bytes_(std::move(bytes)), hijack_(std::move(after_two)) {}
+    Result<std::span<const char>> Next() override {
+      if (++calls_ == 3) hijack_();  // stalls past its lease; someone else takes the upload
+      std::size_t n = std::min<std::size_t>(50'000, bytes_.size() - position_);
+      std::span<const char> out(bytes_.data() + position_, n);
+      position_ += n;
+      return out;
+    }
+
+   private:
+    std::string bytes_;
+    std::function<void()> hijack_;
+    std::size_t position_ = 0;
+    int calls_ = 0;
+  };
+  Hijacked body(bytes, [&] {
+    clock_.Advance(61'000);
+    ASSERT_TRUE(store_->Uploads().AcquireLease(upload->id, "intruder", clock_.Now(),
+                                               clock_.Now() + 60'000));
+    testing::WriteFile(dir_.path() / "uploads" / upload->id, "intruder's bytes");
+  });
+  RequestChecksum checksum{"sha1", std::string(20, 'x')};
+  auto result = uploads_->Append(caller_, upload->id, 0, std::nullopt, checksum, body);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, ErrorCode::kUploadLocked);
+  // Neither written to nor truncated after losing the lease: the intruder's bytes stand alone.
+  EXPECT_EQ(testing::ReadFile(dir_.path() / "uploads" / upload->id), "intruder's bytes");
 }
 
 TEST_F(ServiceTest, AnotherUsersUploadIsNotFound) {

@@ -154,11 +154,11 @@ class SocketBody final : public ByteSource {
       timer_.async_wait([this](error_code ec) {
         if (!ec) stream_.socket().cancel();  // no data for a whole timeout
       });
-      // Wait for a good amount per read (fewer hand-offs), but not for a whole chunk, so a slow
-      // client still makes progress within one timeout.
+      // Wait for a fair amount per read (fewer hand-offs), but little enough that a slow client
+      // (down to ~2 KB/s) still makes progress within one timeout.
       asio::async_read(
           stream_.socket(), asio::buffer(data, want),
-          asio::transfer_at_least(std::min<std::size_t>(want, 256 * 1024)),
+          asio::transfer_at_least(std::min<std::size_t>(want, 64 * 1024)),
           [this, complete](error_code ec, std::size_t n) {
             timer_.cancel();
             complete(ec, n);
@@ -217,7 +217,8 @@ class Server::Impl {
   Impl(ServerOptions options, Dispatch dispatch)
       : options_(std::move(options)), dispatch_(std::move(dispatch)),
         io_(options_.io_threads), workers_(static_cast<std::size_t>(options_.worker_threads)),
-        acceptor_(io_), signals_(io_), grace_timer_(io_) {}
+        control_(asio::make_strand(io_)), acceptor_(control_), signals_(control_),
+        grace_timer_(control_) {}
 
   Result<std::string> Start() {
     auto colon = options_.listen.rfind(':');
@@ -257,7 +258,7 @@ class Server::Impl {
         BeginShutdown();
       });
     }
-    asio::co_spawn(io_, AcceptLoop(), asio::detached);
+    asio::co_spawn(control_, AcceptLoop(), asio::detached);
     std::vector<std::thread> threads;
     for (int i = 1; i < options_.io_threads; ++i) threads.emplace_back([this] { io_.run(); });
     io_.run();
@@ -266,7 +267,7 @@ class Server::Impl {
   }
 
   void Stop() {
-    asio::post(io_, [this] { BeginShutdown(); });
+    asio::post(control_, [this] { BeginShutdown(); });
   }
 
   ServerStats stats;
@@ -298,7 +299,7 @@ class Server::Impl {
   void CheckDrained() {
     std::lock_guard lock(sessions_mutex_);
     if (stopping_ && sessions_.empty()) {
-      asio::post(io_, [this] { grace_timer_.cancel(); });
+      asio::post(control_, [this] { grace_timer_.cancel(); });
     }
   }
 
@@ -477,6 +478,8 @@ class Server::Impl {
   Dispatch dispatch_;
   asio::io_context io_;
   asio::thread_pool workers_;
+  // Serialises the listener, the signals and the shutdown timer across the I/O threads.
+  asio::strand<asio::io_context::executor_type> control_;
   tcp::acceptor acceptor_;
   asio::signal_set signals_;
   asio::steady_timer grace_timer_;

@@ -64,9 +64,11 @@ class BlobStore {
       const std::function<void(const std::string&, std::int64_t)>& visit) = 0;
 
   // --- Stored blobs.
-  // A key that does not exist yet, made from `wanted` by adding " (1)", " (2)"... before the
-  // extension when needed. Another writer may take it first; CommitStaging then says kConflict.
-  virtual Result<std::string> FreeKey(const std::string& wanted) = 0;
+  // A key that does not exist yet and that `unavailable` does not reject, made from `wanted` by
+  // adding " (1)", " (2)"... before the extension when needed. Another writer may take it
+  // first; CommitStaging then says kConflict.
+  virtual Result<std::string> FreeKey(const std::string& wanted,
+                                      const std::function<bool(const std::string&)>& unavailable) = 0;
   // Makes the complete staging area of `upload_id` durable under `key` (the staging area
   // remains until RemoveStaging). Idempotent: succeeds if `key` already holds exactly these
   // bytes from an earlier call. kConflict if `key` holds something else.

@@ -114,6 +114,8 @@ class AssetRepository {
   // Blob keys whose deletion is still owed (see PurgeTrashed); idempotent to process.
   virtual Result<std::vector<std::string>> PendingBlobDeletions(int limit) = 0;
   virtual Result<void> ForgetPendingBlobDeletion(const std::string& blob_key) = 0;
+  // True while `blob_key` is queued for deletion: the name must not be given to new bytes.
+  virtual Result<bool> IsPendingBlobDeletion(const std::string& blob_key) = 0;
   // Calls `visit` for every asset (all owners), in no particular order, for `verify`.
   virtual Result<void> ForEach(const std::function<void(const Asset&)>& visit) = 0;
   virtual Result<StoreTotals> Totals() = 0;
@@ -138,6 +140,9 @@ class UploadRepository {
   // holder's lease has not expired at `now`.
   virtual Result<void> AcquireLease(const std::string& id, const std::string& holder,
                                     UnixMillis now, UnixMillis until) = 0;
+  // Extends `holder`'s lease; kUploadLocked when it is no longer theirs.
+  virtual Result<void> RenewLease(const std::string& id, const std::string& holder,
+                                  UnixMillis until) = 0;
   virtual Result<void> ReleaseLease(const std::string& id, const std::string& holder) = 0;
   // Drops every lease. Only for a store that a single process uses (the embedded SQLite
   // store at start-up), where leases left behind belong to a process that is gone.
@@ -148,11 +153,13 @@ class UploadRepository {
   virtual Result<void> SaveProgress(const std::string& id, const std::string& holder,
                                     const UploadProgress& progress, UnixMillis now,
                                     UnixMillis expires_at, UnixMillis lease_until) = 0;
-  // Completes the upload into an asset, in one transaction: if the owner already has an asset
+  // Completes the upload into an asset, in one transaction, if `holder` still holds its lease
+  // (kUploadLocked otherwise, and nothing changes): if the owner already has an asset
   // with `asset.sha256`, the upload completes as a duplicate of it and nothing else changes;
   // otherwise `asset` is inserted, the owner's used_bytes grows (kQuotaExceeded if that would
   // pass the quota), and a tombstone for the checksum is removed. Returns the completed upload.
-  virtual Result<Upload> Complete(const std::string& id, const Asset& asset, UnixMillis now,
+  virtual Result<Upload> Complete(const std::string& id, const std::string& holder,
+                                  const Asset& asset, UnixMillis now,
                                   UnixMillis expires_at) = 0;
   virtual Result<void> Delete(const std::string& id) = 0;
   virtual Result<std::vector<Upload>> ListExpired(UnixMillis now, int limit) = 0;

@@ -159,8 +159,7 @@ Result<Upload> UploadService::CreateHeld(const Caller& caller, std::int64_t leng
   upload.expires_at = now + settings_.expire_after_ms;
   // The final name is chosen and recorded now, with the row, so completing costs no extra
   // durable write: a completion cut off by a crash finds its name here.
-  SHOEBOX_ASSIGN(upload.final_key, blobs_.FreeKey(LibraryKey(owner.storage_label, TakenAt(upload),
-                                                             upload.metadata.filename)));
+  SHOEBOX_ASSIGN(upload.final_key, FreeFinalKey(owner, upload));
   SHOEBOX_TRY(uploads_.Create(upload, holder, holder.empty() ? 0 : now + settings_.lease_ms));
   auto staging = blobs_.OpenStaging(upload.id, 0);
   if (!staging) {
@@ -176,7 +175,7 @@ Result<UploadStatus> UploadService::Status(const Caller& caller, const std::stri
     return UploadStatus{upload, upload.asset_id, upload.duplicate};
   }
   if (upload.expires_at <= clock_.Now()) {
-    Discard(upload);
+    DiscardIfIdle(upload);
     return MakeError(ErrorCode::kUploadExpired, "this upload expired; start it again");
   }
   if (upload.offset == upload.length) {
@@ -223,7 +222,7 @@ Result<UploadStatus> UploadService::Append(const Caller& caller, const std::stri
   }
   UnixMillis now = clock_.Now();
   if (upload.expires_at <= now) {
-    Discard(upload);
+    DiscardIfIdle(upload);
     return MakeError(ErrorCode::kUploadExpired, "this upload expired; start it again");
   }
   if (offset != upload.offset) {
@@ -314,9 +313,15 @@ Result<UploadStatus> UploadService::Receive(Upload upload, std::int64_t offset,
   std::future<Result<void>> background;
   std::int64_t background_offset = 0;
   std::int64_t checkpointed = offset;  // where the latest checkpoint, finished or not, stands
+  // Once another request owns the upload, this one must not touch its bytes again.
+  bool lease_lost = false;
+  auto watch = [&](Result<void> result) -> Result<void> {
+    if (!result && result.error().code == ErrorCode::kUploadLocked) lease_lost = true;
+    return result;
+  };
   auto await_background = [&]() -> Result<void> {
     if (!background.valid()) return {};
-    Result<void> done = background.get();
+    Result<void> done = watch(background.get());
     if (done) {
       saved = background_offset;
       upload.offset = saved;
@@ -343,11 +348,11 @@ Result<UploadStatus> UploadService::Receive(Upload upload, std::int64_t offset,
     SHOEBOX_TRY(await_background());
     SHOEBOX_TRY(writer->Sync());
     UnixMillis now = clock_.Now();
-    SHOEBOX_TRY(uploads_.SaveProgress(upload.id, holder,
-                                      UploadProgress{position, hash->SaveState(), upload.mime_type,
-                                                     upload.kind, upload.final_key},
-                                      now, now + settings_.expire_after_ms,
-                                      now + settings_.lease_ms));
+    SHOEBOX_TRY(watch(uploads_.SaveProgress(
+        upload.id, holder,
+        UploadProgress{position, hash->SaveState(), upload.mime_type, upload.kind,
+                       upload.final_key},
+        now, now + settings_.expire_after_ms, now + settings_.lease_ms)));
     saved = position;
     checkpointed = position;
     upload.offset = position;
@@ -357,7 +362,7 @@ Result<UploadStatus> UploadService::Receive(Upload upload, std::int64_t offset,
   // Drops bytes written after the last checkpoint, so disk space and state agree again.
   auto roll_back = [&]() {
     (void)await_background();
-    (void)blobs_.OpenStaging(upload.id, saved);
+    if (!lease_lost) (void)blobs_.OpenStaging(upload.id, saved);
   };
 
   std::optional<Error> failure;
@@ -379,6 +384,17 @@ Result<UploadStatus> UploadService::Receive(Upload upload, std::int64_t offset,
                                                            " bytes; send smaller chunks");
       break;
     }
+    // The lease must still be ours before these bytes touch the file. Checkpoints renew it; a
+    // request with a per-request checksum (no checkpoints) or one that stalled renews it here.
+    if (UnixMillis now = clock_.Now();
+        now - last_checkpoint >= (digest ? settings_.checkpoint_ms : settings_.lease_ms / 2)) {
+      if (auto renewed = watch(uploads_.RenewLease(upload.id, holder, now + settings_.lease_ms));
+          !renewed) {
+        failure = renewed.error();
+        break;
+      }
+      last_checkpoint = now;
+    }
     if (auto written = writer->Write(*chunk); !written) {
       failure = written.error();
       break;
@@ -396,7 +412,6 @@ Result<UploadStatus> UploadService::Receive(Upload upload, std::int64_t offset,
         return probed.error();
       }
     }
-    // Per-request checksums make a request all-or-nothing, so only checkpoint without one.
     if (!digest && (position - checkpointed >= settings_.checkpoint_bytes ||
                     clock_.Now() - last_checkpoint >= settings_.checkpoint_ms)) {
       if (auto started = checkpoint_in_background(); !started) {
@@ -493,6 +508,15 @@ Result<std::string> UploadService::HashStaged(const Upload& upload) {
   return hash.FinishHex();
 }
 
+Result<std::string> UploadService::FreeFinalKey(const User& owner, const Upload& upload) {
+  // A name still owed a deletion would be deleted under the new bytes, so it is skipped.
+  return blobs_.FreeKey(LibraryKey(owner.storage_label, TakenAt(upload), upload.metadata.filename),
+                        [this](const std::string& key) {
+                          auto pending = assets_.IsPendingBlobDeletion(key);
+                          return !pending || *pending;  // when unsure, keep away
+                        });
+}
+
 Result<CompletionPlan> UploadService::PlanCompletion(Upload& upload, const std::string& sha256) {
   if (!upload.metadata.sha256.empty() && upload.metadata.sha256 != sha256) {
     Discard(upload);
@@ -524,15 +548,13 @@ Result<CompletionPlan> UploadService::PlanCompletion(Upload& upload, const std::
     // so a retry after a crash reuses it instead of leaving a second copy under another name.
     SHOEBOX_ASSIGN(User owner, users_.Get(upload.owner_id));
     SHOEBOX_ASSIGN(upload.final_key,
-                   blobs_.FreeKey(LibraryKey(owner.storage_label, TakenAt(upload),
-                                             upload.metadata.filename)));
+                   FreeFinalKey(owner, upload));
   }
   return plan;
 }
 
 Result<UploadStatus> UploadService::Finalize(Upload upload, const std::string& sha256,
-                                             const CompletionPlan& plan,
-                                             const std::string& holder) {
+                                             CompletionPlan plan, const std::string& holder) {
   UnixMillis now = clock_.Now();
   auto record_key = [&]() {
     return uploads_.SaveProgress(upload.id, holder,
@@ -540,44 +562,55 @@ Result<UploadStatus> UploadService::Finalize(Upload upload, const std::string& s
                                                 upload.kind, upload.final_key},
                                  now, now + settings_.expire_after_ms, now + settings_.lease_ms);
   };
-  if (!plan.already_stored) {
-    if (plan.key_changed) SHOEBOX_TRY(record_key());
-    for (int attempt = 0;; ++attempt) {
-      auto committed = blobs_.CommitStaging(upload.id, upload.final_key);
-      if (committed) break;
-      if (committed.error().code != ErrorCode::kConflict || attempt >= 5) return committed.error();
-      // Another upload took the name meanwhile: choose and record another.
-      SHOEBOX_ASSIGN(User owner, users_.Get(upload.owner_id));
-      SHOEBOX_ASSIGN(upload.final_key,
-                     blobs_.FreeKey(LibraryKey(owner.storage_label, TakenAt(upload),
-                                               upload.metadata.filename)));
-      SHOEBOX_TRY(record_key());
+  auto choose_key = [&]() -> Result<void> {
+    SHOEBOX_ASSIGN(User owner, users_.Get(upload.owner_id));
+    SHOEBOX_ASSIGN(upload.final_key, FreeFinalKey(owner, upload));
+    return record_key();
+  };
+  for (int pass = 0;; ++pass) {
+    if (!plan.already_stored) {
+      if (upload.final_key.empty()) {
+        SHOEBOX_TRY(choose_key());
+      } else if (plan.key_changed) {
+        SHOEBOX_TRY(record_key());
+      }
+      for (int attempt = 0;; ++attempt) {
+        auto committed = blobs_.CommitStaging(upload.id, upload.final_key);
+        if (committed) break;
+        if (committed.error().code != ErrorCode::kConflict || attempt >= 5) return committed.error();
+        SHOEBOX_TRY(choose_key());  // another upload took the name meanwhile
+      }
     }
+    Asset asset;
+    asset.id = NewId(now);
+    asset.owner_id = upload.owner_id;
+    asset.sha256 = sha256;
+    asset.blob_key = plan.already_stored ? "" : upload.final_key;
+    asset.original_name = DisplayFileName(upload.metadata.filename);
+    asset.mime_type = upload.mime_type;
+    asset.kind = upload.kind;
+    asset.size_bytes = upload.length;
+    asset.file_mtime = upload.metadata.mtime;
+    asset.taken_at = TakenAt(upload);
+    asset.uploaded_at = now;
+    asset.device_id = upload.metadata.device_id;
+    asset.device_asset_id = upload.metadata.device_asset_id;
+    auto completed = uploads_.Complete(upload.id, holder, asset, now, now + kCompletedRetentionMs);
+    if (!completed && completed.error().code == ErrorCode::kConflict && plan.already_stored &&
+        pass == 0) {
+      plan.already_stored = false;  // the twin was deleted meanwhile: keep these bytes after all
+      continue;
+    }
+    if (!completed) {
+      if (completed.error().code == ErrorCode::kQuotaExceeded) Discard(upload);
+      return completed.error();
+    }
+    if (completed->duplicate && !plan.already_stored) {
+      (void)blobs_.RemoveCommitted(upload.id, upload.final_key);  // lost a race with a twin
+    }
+    (void)blobs_.RemoveStaging(upload.id);
+    return UploadStatus{*completed, completed->asset_id, completed->duplicate};
   }
-  Asset asset;
-  asset.id = NewId(now);
-  asset.owner_id = upload.owner_id;
-  asset.sha256 = sha256;
-  asset.blob_key = upload.final_key;
-  asset.original_name = DisplayFileName(upload.metadata.filename);
-  asset.mime_type = upload.mime_type;
-  asset.kind = upload.kind;
-  asset.size_bytes = upload.length;
-  asset.file_mtime = upload.metadata.mtime;
-  asset.taken_at = TakenAt(upload);
-  asset.uploaded_at = now;
-  asset.device_id = upload.metadata.device_id;
-  asset.device_asset_id = upload.metadata.device_asset_id;
-  auto completed = uploads_.Complete(upload.id, asset, now, now + kCompletedRetentionMs);
-  if (!completed) {
-    if (completed.error().code == ErrorCode::kQuotaExceeded) Discard(upload);
-    return completed.error();
-  }
-  if (completed->duplicate && !plan.already_stored) {
-    (void)blobs_.RemoveCommitted(upload.id, upload.final_key);  // lost a race with a twin
-  }
-  (void)blobs_.RemoveStaging(upload.id);
-  return UploadStatus{*completed, completed->asset_id, completed->duplicate};
 }
 
 Result<void> UploadService::Terminate(const Caller& caller, const std::string& upload_id) {
@@ -589,6 +622,13 @@ Result<void> UploadService::Terminate(const Caller& caller, const std::string& u
   }
   Discard(upload);
   return {};
+}
+
+void UploadService::DiscardIfIdle(const Upload& upload) {
+  // A request still writing holds the lease; it is not pulled from under it.
+  std::string holder = NewHolder();
+  UnixMillis now = clock_.Now();
+  if (uploads_.AcquireLease(upload.id, holder, now, now + settings_.lease_ms)) Discard(upload);
 }
 
 void UploadService::Discard(const Upload& upload) {

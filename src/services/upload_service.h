@@ -105,12 +105,14 @@ class UploadService {
                                const std::string& holder);
   // Checks the whole-file SHA-256, looks for the same content, and picks the final name.
   Result<CompletionPlan> PlanCompletion(Upload& upload, const std::string& sha256);
+  Result<std::string> FreeFinalKey(const User& owner, const Upload& upload);
   // Moves the bytes under their final name and makes the asset, in that order.
-  Result<UploadStatus> Finalize(Upload upload, const std::string& sha256,
-                                const CompletionPlan& plan, const std::string& holder);
+  Result<UploadStatus> Finalize(Upload upload, const std::string& sha256, CompletionPlan plan,
+                                const std::string& holder);
   Result<void> Probe(Upload& upload);
   Result<std::string> HashStaged(const Upload& upload);
   void Discard(const Upload& upload);
+  void DiscardIfIdle(const Upload& upload);
   std::string NewHolder() const;
 
   UploadRepository& uploads_;

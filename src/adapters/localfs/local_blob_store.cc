@@ -164,7 +164,8 @@ class LocalBlobStore final : public BlobStore {
     return {};
   }
 
-  Result<std::string> FreeKey(const std::string& wanted) override {
+  Result<std::string> FreeKey(const std::string& wanted,
+                              const std::function<bool(const std::string&)>& unavailable) override {
     if (!IsValidKey(wanted)) return InvalidKey(wanted);
     fs::path path(wanted);
     std::string stem = path.stem().string();
@@ -175,7 +176,8 @@ class LocalBlobStore final : public BlobStore {
                                : parent + "/" + stem + " (" + std::to_string(n) + ")" + extension;
       struct stat st {};
       if (::lstat((root_ / key).c_str(), &st) != 0) {
-        if (errno == ENOENT) return key;
+        if (errno == ENOENT && !unavailable(key)) return key;
+        if (errno == ENOENT) continue;
         return ErrorFromErrno(errno, "stat " + key);
       }
     }

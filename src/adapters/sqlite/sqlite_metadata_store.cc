@@ -93,6 +93,8 @@ constexpr const char kQueueBlobDeletion[] =
     "ON CONFLICT (blob_key) DO NOTHING";
 constexpr const char kSelectPendingBlobDeletions[] =
     "SELECT blob_key FROM pending_blob_deletions ORDER BY queued_at LIMIT ?1";
+constexpr const char kSelectPendingBlobDeletion[] =
+    "SELECT 1 FROM pending_blob_deletions WHERE blob_key = ?1";
 constexpr const char kDeletePendingBlobDeletion[] =
     "DELETE FROM pending_blob_deletions WHERE blob_key = ?1";
 constexpr const char kAddUsedBytes[] =
@@ -115,6 +117,9 @@ constexpr const char kInsertUpload[] =
     "?21)";
 constexpr const char kSelectUpload[] =
     "SELECT " SHOEBOX_UPLOAD_COLUMNS " FROM uploads WHERE id = ?1";
+constexpr const char kRenewLease[] =
+    "UPDATE uploads SET lease_until = ?3 WHERE id = ?1 AND lease_holder = ?2 "
+    "AND state = 'receiving'";
 constexpr const char kAcquireLease[] =
     "UPDATE uploads SET lease_holder = ?2, lease_until = ?4 WHERE id = ?1 "
     "AND (lease_holder = '' OR lease_holder = ?2 OR lease_until <= ?3)";
@@ -129,7 +134,8 @@ constexpr const char kSaveProgress[] =
 constexpr const char kCompleteUpload[] =
     "UPDATE uploads SET state = 'completed', received_bytes = length, asset_id = ?2, "
     "duplicate = ?3, updated_at = ?4, "
-    "expires_at = ?5, lease_holder = '', lease_until = 0 WHERE id = ?1";
+    "expires_at = ?5, lease_holder = '', lease_until = 0 "
+    "WHERE id = ?1 AND state = 'receiving' AND lease_holder = ?6";
 constexpr const char kDeleteUpload[] = "DELETE FROM uploads WHERE id = ?1";
 constexpr const char kSelectExpiredUploads[] =
     "SELECT " SHOEBOX_UPLOAD_COLUMNS " FROM uploads WHERE expires_at <= ?1 LIMIT ?2";
@@ -562,6 +568,14 @@ class SqliteAssets final : public AssetRepository {
     });
   }
 
+  Result<bool> IsPendingBlobDeletion(const std::string& blob_key) override {
+    return db_.Read<bool>([&](Connection& c) -> Result<bool> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kSelectPendingBlobDeletion));
+      s.Bind(1, blob_key);
+      return s.Step();
+    });
+  }
+
   Result<void> ForEach(const std::function<void(const Asset&)>& visit) override {
     return db_.Read<void>([&](Connection& c) -> Result<void> {
       SHOEBOX_ASSIGN(auto s, c.Prepare(kSelectAllAssets));
@@ -678,6 +692,19 @@ class SqliteUploads final : public UploadRepository {
     });
   }
 
+  Result<void> RenewLease(const std::string& id, const std::string& holder,
+                          UnixMillis until) override {
+    return db_.Write<void>([&](Connection& c) -> Result<void> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kRenewLease));
+      s.Bind(1, id).Bind(2, holder).Bind(3, until);
+      SHOEBOX_TRY(s.Run());
+      if (s.Changes() == 0) {
+        return MakeError(ErrorCode::kUploadLocked, "this request lost its lease on the upload");
+      }
+      return {};
+    });
+  }
+
   Result<void> ReleaseLease(const std::string& id, const std::string& holder) override {
     return db_.Write<void>([&](Connection& c) -> Result<void> {
       SHOEBOX_ASSIGN(auto s, c.Prepare(kReleaseLease));
@@ -709,8 +736,8 @@ class SqliteUploads final : public UploadRepository {
     });
   }
 
-  Result<Upload> Complete(const std::string& id, const Asset& a, UnixMillis now,
-                          UnixMillis expires_at) override {
+  Result<Upload> Complete(const std::string& id, const std::string& holder, const Asset& a,
+                          UnixMillis now, UnixMillis expires_at) override {
     return db_.Write<Upload>([&](Connection& c) -> Result<Upload> {
       std::string asset_id = a.id;
       bool duplicate = false;
@@ -722,6 +749,10 @@ class SqliteUploads final : public UploadRepository {
           asset_id = s.Text(0);
           duplicate = true;
         }
+      }
+      if (!duplicate && a.blob_key.empty()) {
+        return MakeError(ErrorCode::kConflict,
+                         "the stored copy this upload was to share is gone; store it again");
       }
       if (!duplicate) {
         {
@@ -749,12 +780,19 @@ class SqliteUploads final : public UploadRepository {
         SHOEBOX_ASSIGN(auto tomb, c.Prepare(kDeleteTombstone));
         tomb.Bind(1, a.owner_id).Bind(2, a.sha256);
         SHOEBOX_TRY(tomb.Run());
+        SHOEBOX_ASSIGN(auto owed, c.Prepare(kDeletePendingBlobDeletion));
+        owed.Bind(1, a.blob_key);  // the name now holds new bytes; nothing there is owed
+        SHOEBOX_TRY(owed.Run());
       }
       {
         SHOEBOX_ASSIGN(auto s, c.Prepare(kCompleteUpload));
         s.Bind(1, id).Bind(2, asset_id).Bind(3, duplicate).Bind(4, now).Bind(5, expires_at);
+        s.Bind(6, holder);
         SHOEBOX_TRY(s.Run());
-        if (s.Changes() == 0) return NotFound("upload");
+        if (s.Changes() == 0) {
+          return MakeError(ErrorCode::kUploadLocked,
+                           "this request lost its lease on the upload (or it is gone)");
+        }
       }
       SHOEBOX_ASSIGN(auto s, c.Prepare(kSelectUpload));
       s.Bind(1, id);
