@@ -39,11 +39,7 @@ void AddAdminRoutes(http::Router& router, ApiServices& s) {
               admin([&s](http::HttpRequest& r, const Caller&) {
                 auto result = [&]() -> Result<User> {
                   SHOEBOX_ASSIGN(Json body, ParseJsonBody(r));
-                  NewUser request;
-                  SHOEBOX_ASSIGN(request.email, RequiredString(body, "email"));
-                  SHOEBOX_ASSIGN(request.password, RequiredString(body, "password"));
-                  SHOEBOX_ASSIGN(auto name, OptionalString(body, "name"));
-                  request.name = name.value_or("");
+                  SHOEBOX_ASSIGN(NewUser request, NewUserFromJson(body));
                   SHOEBOX_ASSIGN(auto is_admin, OptionalBool(body, "is_admin"));
                   request.is_admin = is_admin.value_or(false);
                   SHOEBOX_ASSIGN(auto quota, QuotaField(body));

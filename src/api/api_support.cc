@@ -88,6 +88,15 @@ Result<std::optional<bool>> OptionalBool(const Json& body, const char* field) {
   return std::optional<bool>(it->get<bool>());
 }
 
+Result<NewUser> NewUserFromJson(const Json& body) {
+  NewUser request;
+  SHOEBOX_ASSIGN(request.email, RequiredString(body, "email"));
+  SHOEBOX_ASSIGN(request.password, RequiredString(body, "password"));
+  SHOEBOX_ASSIGN(auto name, OptionalString(body, "name"));
+  request.name = name.value_or("");
+  return request;
+}
+
 Json UserJson(const User& user) {
   return {{"id", user.id},
           {"email", user.email},

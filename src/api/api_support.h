@@ -23,6 +23,9 @@ Result<std::optional<std::string>> OptionalString(const Json& body, const char* 
 Result<std::string> RequiredString(const Json& body, const char* field);
 Result<std::optional<bool>> OptionalBool(const Json& body, const char* field);
 
+// email, password and optional name from a JSON body (setup, admin user creation).
+Result<NewUser> NewUserFromJson(const Json& body);
+
 Json UserJson(const User& user);
 Json AssetJson(const Asset& asset, std::int64_t trash_retention_days);
 

@@ -35,11 +35,7 @@ void AddAuthRoutes(http::Router& router, ApiServices& s) {
   router.Add({"POST", "/api/v1/auth/setup", http::BodyMode::kBuffered, [&s](http::HttpRequest& r) {
                 auto result = [&]() -> Result<IssuedSecret> {
                   SHOEBOX_ASSIGN(Json body, ParseJsonBody(r));
-                  NewUser request;
-                  SHOEBOX_ASSIGN(request.email, RequiredString(body, "email"));
-                  SHOEBOX_ASSIGN(request.password, RequiredString(body, "password"));
-                  SHOEBOX_ASSIGN(auto name, OptionalString(body, "name"));
-                  request.name = name.value_or("");
+                  SHOEBOX_ASSIGN(NewUser request, NewUserFromJson(body));
                   SHOEBOX_TRY(s.users.CreateFirstAdmin(request));
                   return s.auth.Login(request.email, request.password, r.remote_address, "web");
                 }();

@@ -17,9 +17,6 @@ class PasswordHasher {
   bool Verify(std::string_view hash, std::string_view password);
   // Spends the same time as Verify() for a login with an unknown email.
   void VerifyDummy(std::string_view password);
-
- private:
-  std::string dummy_hash_;
 };
 
 // kBadRequest with a readable message unless 8 <= length <= 1024 bytes.

@@ -9,6 +9,7 @@
 #include "core/hashing.h"
 #include "core/ids.h"
 #include "core/text.h"
+#include "services/blob_hashing.h"
 
 namespace shoebox {
 namespace {
@@ -188,13 +189,8 @@ Result<UploadStatus> UploadService::Status(const Caller& caller, const std::stri
       if (fresh.state == UploadState::kCompleted) {
         return UploadStatus{fresh, fresh.asset_id, fresh.duplicate};
       }
-      auto hash = Sha256Stream::RestoreState(fresh.hash_state);
-      std::string sha;
-      if (hash) {
-        sha = hash->FinishHex();
-      } else {
-        SHOEBOX_ASSIGN(sha, HashStaged(fresh));
-      }
+      SHOEBOX_ASSIGN(Sha256Stream hash, HashUpTo(fresh, fresh.offset));
+      std::string sha = hash.FinishHex();
       if (fresh.kind == MediaKind::kUnknown) {
         if (auto probed = Probe(fresh); !probed) {
           if (IsMediaVerdict(probed.error())) Discard(fresh);
@@ -283,18 +279,7 @@ Result<UploadStatus> UploadService::CreateAndAppend(const Caller& caller, std::i
 Result<UploadStatus> UploadService::Receive(Upload upload, std::int64_t offset,
                                             const std::optional<RequestChecksum>& checksum,
                                             ByteSource& body, const std::string& holder) {
-  std::optional<Sha256Stream> hash = Sha256Stream::RestoreState(upload.hash_state);
-  if (!hash) {
-    // Saved by another build: hash again what is on disk.
-    hash.emplace();
-    SHOEBOX_ASSIGN(auto reader, blobs_.ReadStaging(upload.id, 0, offset));
-    std::vector<char> buffer(1 << 20);
-    while (true) {
-      SHOEBOX_ASSIGN(std::size_t n, reader->Read(buffer));
-      if (n == 0) break;
-      hash->Update(std::span<const char>(buffer.data(), n));
-    }
-  }
+  SHOEBOX_ASSIGN(Sha256Stream hash, HashUpTo(upload, offset));
   std::optional<RequestDigest> digest;
   if (checksum) {
     digest = RequestDigest::Create(checksum->algorithm);
@@ -330,7 +315,7 @@ Result<UploadStatus> UploadService::Receive(Upload upload, std::int64_t offset,
   };
   auto checkpoint_in_background = [&]() -> Result<void> {
     SHOEBOX_TRY(await_background());
-    UploadProgress snapshot{position, hash->SaveState(), upload.mime_type, upload.kind,
+    UploadProgress snapshot{position, hash.SaveState(), upload.mime_type, upload.kind,
                             upload.final_key};
     background_offset = position;
     checkpointed = position;
@@ -350,7 +335,7 @@ Result<UploadStatus> UploadService::Receive(Upload upload, std::int64_t offset,
     UnixMillis now = clock_.Now();
     SHOEBOX_TRY(watch(uploads_.SaveProgress(
         upload.id, holder,
-        UploadProgress{position, hash->SaveState(), upload.mime_type, upload.kind,
+        UploadProgress{position, hash.SaveState(), upload.mime_type, upload.kind,
                        upload.final_key},
         now, now + settings_.expire_after_ms, now + settings_.lease_ms)));
     saved = position;
@@ -399,7 +384,7 @@ Result<UploadStatus> UploadService::Receive(Upload upload, std::int64_t offset,
       failure = written.error();
       break;
     }
-    hash->Update(*chunk);
+    hash.Update(*chunk);
     if (digest) digest->Update(*chunk);
     position += static_cast<std::int64_t>(chunk->size());
     // Sniff the content as soon as its head is here, so a non-media or oversized file is
@@ -454,7 +439,7 @@ Result<UploadStatus> UploadService::Receive(Upload upload, std::int64_t offset,
       return probed.error();
     }
   }
-  std::string sha256 = Sha256Stream(*hash).FinishHex();
+  std::string sha256 = Sha256Stream(hash).FinishHex();
   auto plan = PlanCompletion(upload, sha256);
   if (!plan) {
     if (plan.error().code != ErrorCode::kSha256Mismatch && !IsMediaVerdict(plan.error())) {
@@ -474,7 +459,7 @@ Result<UploadStatus> UploadService::Receive(Upload upload, std::int64_t offset,
   }
   writer.reset();
   upload.offset = position;
-  upload.hash_state = hash->SaveState();
+  upload.hash_state = hash.SaveState();
   return Finalize(std::move(upload), sha256, *plan, holder);
 }
 
@@ -496,16 +481,13 @@ Result<void> UploadService::Probe(Upload& upload) {
   return {};  // recorded with the next checkpoint
 }
 
-Result<std::string> UploadService::HashStaged(const Upload& upload) {
+Result<Sha256Stream> UploadService::HashUpTo(const Upload& upload, std::int64_t offset) {
+  if (auto saved = Sha256Stream::RestoreState(upload.hash_state)) return *saved;
+  // Saved by another build: hash again what is on disk.
   Sha256Stream hash;
-  SHOEBOX_ASSIGN(auto reader, blobs_.ReadStaging(upload.id, 0, upload.offset));
-  std::vector<char> buffer(1 << 20);
-  while (true) {
-    SHOEBOX_ASSIGN(std::size_t n, reader->Read(buffer));
-    if (n == 0) break;
-    hash.Update(std::span<const char>(buffer.data(), n));
-  }
-  return hash.FinishHex();
+  SHOEBOX_ASSIGN(auto reader, blobs_.ReadStaging(upload.id, 0, offset));
+  SHOEBOX_TRY(HashInto(*reader, hash));
+  return hash;
 }
 
 Result<std::string> UploadService::FreeFinalKey(const User& owner, const Upload& upload) {
@@ -624,11 +606,13 @@ Result<void> UploadService::Terminate(const Caller& caller, const std::string& u
   return {};
 }
 
-void UploadService::DiscardIfIdle(const Upload& upload) {
+bool UploadService::DiscardIfIdle(const Upload& upload) {
   // A request still writing holds the lease; it is not pulled from under it.
   std::string holder = NewHolder();
   UnixMillis now = clock_.Now();
-  if (uploads_.AcquireLease(upload.id, holder, now, now + settings_.lease_ms)) Discard(upload);
+  if (!uploads_.AcquireLease(upload.id, holder, now, now + settings_.lease_ms)) return false;
+  Discard(upload);
+  return true;
 }
 
 void UploadService::Discard(const Upload& upload) {
@@ -658,17 +642,13 @@ Result<std::int64_t> UploadService::RemoveExpired() {
   UnixMillis now = clock_.Now();
   while (true) {
     SHOEBOX_ASSIGN(auto expired, uploads_.ListExpired(now, 500));
+    std::int64_t removed_now = 0;
     for (const Upload& upload : expired) {
-      // A request still writing holds a lease and keeps extending the expiry; skip it then.
-      std::string holder = NewHolder();
-      if (upload.state == UploadState::kReceiving &&
-          !uploads_.AcquireLease(upload.id, holder, now, now + settings_.lease_ms)) {
-        continue;
-      }
-      Discard(upload);
-      ++removed;
+      // A request still writing holds the lease (and keeps extending the expiry): skipped.
+      if (DiscardIfIdle(upload)) ++removed_now;
     }
-    if (expired.size() < 500) break;
+    removed += removed_now;
+    if (expired.size() < 500 || removed_now == 0) break;
   }
   std::vector<std::string> orphans;
   SHOEBOX_TRY(blobs_.ForEachStaging([&](const std::string& id, std::int64_t modified_at) {

@@ -11,6 +11,7 @@
 
 #include "core/byte_source.h"
 #include "core/clock.h"
+#include "core/hashing.h"
 #include "ports/blob_store.h"
 #include "ports/media_inspector.h"
 #include "ports/metadata_store.h"
@@ -110,9 +111,11 @@ class UploadService {
   Result<UploadStatus> Finalize(Upload upload, const std::string& sha256, CompletionPlan plan,
                                 const std::string& holder);
   Result<void> Probe(Upload& upload);
-  Result<std::string> HashStaged(const Upload& upload);
+  // The SHA-256 state after the first `offset` bytes: the saved one, or hashed again from disk.
+  Result<Sha256Stream> HashUpTo(const Upload& upload, std::int64_t offset);
   void Discard(const Upload& upload);
-  void DiscardIfIdle(const Upload& upload);
+  // Discards the upload unless a request holds its lease; true when it went.
+  bool DiscardIfIdle(const Upload& upload);
   std::string NewHolder() const;
 
   UploadRepository& uploads_;

@@ -2,7 +2,7 @@
 
 #include <set>
 
-#include "core/hashing.h"
+#include "services/blob_hashing.h"
 
 namespace shoebox {
 
@@ -24,7 +24,6 @@ Result<VerifyReport> VerifyService::Run(
   state.assets_total = static_cast<std::int64_t>(assets.size());
   for (const Asset& asset : assets) state.bytes_total += asset.size_bytes;
   std::set<std::string> known;
-  std::vector<char> buffer(1 << 20);
   for (const Asset& asset : assets) {
     known.insert(asset.blob_key);
     auto info = blobs_.Stat(asset.blob_key);
@@ -37,16 +36,7 @@ Result<VerifyReport> VerifyService::Run(
     } else {
       Sha256Stream hash;
       auto reader = blobs_.Read(asset.blob_key, 0, asset.size_bytes);
-      bool read_ok = static_cast<bool>(reader);
-      while (read_ok) {
-        auto n = (*reader)->Read(buffer);
-        if (!n) {
-          read_ok = false;
-          break;
-        }
-        if (*n == 0) break;
-        hash.Update(std::span<const char>(buffer.data(), *n));
-      }
+      bool read_ok = reader && HashInto(**reader, hash);
       std::string actual = read_ok ? hash.FinishHex() : "unreadable";
       if (actual != asset.sha256) {
         report.problems.push_back({VerifyProblem::Kind::kChanged, asset.blob_key, asset.id,

@@ -40,7 +40,7 @@ constexpr const char kSelectCredentialBySecret[] =
     "FROM credentials c JOIN users u ON u.id = c.user_id "
     "WHERE c.secret_hash = ?1 AND (c.expires_at IS NULL OR c.expires_at > ?2)";
 constexpr const char kTouchCredential[] =
-    "UPDATE credentials SET last_used_at = ?2 WHERE id = ?1 AND last_used_at < ?2 - 60000";
+    "UPDATE credentials SET last_used_at = ?2 WHERE id = ?1";
 constexpr const char kSelectCredentialsForUser[] =
     "SELECT id, user_id, secret_hash, kind, name, created_at, last_used_at, expires_at "
     "FROM credentials WHERE user_id = ?1 AND kind = ?2 ORDER BY created_at, id";
