@@ -42,6 +42,11 @@ std::string_view ErrorCodeName(ErrorCode code) {
     case ErrorCode::kTooManyRequests: return "too_many_requests";
     case ErrorCode::kInsufficientStorage: return "insufficient_storage";
     case ErrorCode::kLengthRequired: return "length_required";
+    case ErrorCode::kMediaUnreadable: return "media_unreadable";
+    case ErrorCode::kMediaDecoderCrashed: return "media_decoder_crashed";
+    case ErrorCode::kMediaTimeout: return "media_timeout";
+    case ErrorCode::kMediaNotReady: return "media_not_ready";
+    case ErrorCode::kSourceExpired: return "source_expired";
   }
   return "internal";
 }

@@ -47,6 +47,11 @@ enum class ErrorCode {
   kTooManyRequests,
   kInsufficientStorage,  // disk full
   kLengthRequired,
+  kMediaUnreadable,      // the decoder rejected the file (corrupt, truncated, unsupported inside)
+  kMediaDecoderCrashed,  // the sandboxed decoder died (crash, memory limit)
+  kMediaTimeout,         // the sandboxed decoder ran out of CPU or wall-clock time
+  kMediaNotReady,        // a derived file that is not made (yet, or it failed)
+  kSourceExpired,        // Storage saver: the uploaded original is no longer kept
 };
 
 // The stable string for a code, e.g. "photo_too_large". Never changes once released.

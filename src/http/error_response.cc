@@ -42,6 +42,11 @@ int HttpStatusFor(ErrorCode code) {
     case ErrorCode::kTooManyRequests: return 429;
     case ErrorCode::kInsufficientStorage: return 507;
     case ErrorCode::kLengthRequired: return 400;  // tus wants 400 for a missing Upload-Length
+    case ErrorCode::kMediaUnreadable: return 422;
+    case ErrorCode::kMediaDecoderCrashed: return 422;
+    case ErrorCode::kMediaTimeout: return 422;
+    case ErrorCode::kMediaNotReady: return 404;
+    case ErrorCode::kSourceExpired: return 410;
   }
   return 500;
 }

@@ -12,6 +12,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.h"
@@ -25,6 +26,7 @@ struct UserPatch {
   std::optional<bool> is_admin;
   std::optional<bool> disabled;
   std::optional<std::optional<std::int64_t>> quota_bytes;
+  std::optional<Quality> default_quality;
 };
 
 class UserRepository {
@@ -90,6 +92,31 @@ struct ChecksumMatch {
   UnixMillis deleted_at = 0;
 };
 
+// Changes the media pipeline makes to an asset; unset fields stay as they are.
+struct MediaPatch {
+  std::optional<std::pair<UnixMillis, MediaInfo>> taken_at_and_info;
+  std::optional<MediaState> state;
+  std::optional<std::string> error;
+  std::optional<std::string> thumbnail_key;
+  std::optional<std::string> preview_key;
+  std::optional<std::string> playback_key;
+  std::optional<std::string> live_pair_id;
+  std::optional<bool> is_live_motion;
+};
+
+// Storage saver's replacement of an asset's stored bytes.
+struct Conversion {
+  std::string key;  // where the converted bytes are stored
+  std::int64_t size_bytes = 0;
+  std::string content_sha256;
+  UnixMillis keep_source_until = 0;
+};
+
+struct MonthBucket {
+  std::string month;  // "YYYY-MM" of the local capture time
+  std::int64_t count = 0;
+};
+
 struct StoreTotals {
   std::int64_t assets = 0;
   std::int64_t bytes = 0;
@@ -106,9 +133,10 @@ class AssetRepository {
   virtual Result<Asset> UpdateFlags(const std::string& id, const AssetFlagsPatch& patch) = 0;
   virtual Result<void> SetTrashed(const std::string& id, std::optional<UnixMillis> trashed_at) = 0;
   // Deletes for good the owner's assets trashed at or before `trashed_before` (all owners when
-  // `owner_id` is empty): in one transaction the rows go, a tombstone per checksum is written,
-  // used_bytes drops, and each blob key is queued in the pending-deletion list. Returns the
-  // number of assets purged.
+  // `owner_id` is empty): in one transaction the rows and their jobs go, a tombstone per
+  // checksum is written, used_bytes drops, and every blob key of the asset (original, kept
+  // source, derived files) is queued in the pending-deletion list. Returns the number of
+  // assets purged.
   virtual Result<std::int64_t> PurgeTrashed(const std::string& owner_id,
                                             UnixMillis trashed_before, UnixMillis now) = 0;
   // Blob keys whose deletion is still owed (see PurgeTrashed); idempotent to process.
@@ -116,6 +144,22 @@ class AssetRepository {
   virtual Result<void> ForgetPendingBlobDeletion(const std::string& blob_key) = 0;
   // True while `blob_key` is queued for deletion: the name must not be given to new bytes.
   virtual Result<bool> IsPendingBlobDeletion(const std::string& blob_key) = 0;
+  // The owner's assets whose original name, without extension, is `stem` (case-insensitive).
+  virtual Result<std::vector<Asset>> FindByNameStem(const std::string& owner_id,
+                                                    const std::string& stem) = 0;
+  // Asset counts per month of local capture time, newest first, over the same rows as List.
+  virtual Result<std::vector<MonthBucket>> MonthBuckets(const std::string& owner_id,
+                                                        AssetVisibility visibility) = 0;
+  virtual Result<Asset> UpdateMedia(const std::string& id, const MediaPatch& patch) = 0;
+  // Storage saver: in one transaction the asset's bytes become `conversion.key`, the old key
+  // is kept as its source until `keep_source_until`, and used_bytes follows the new size.
+  // kConflict if the asset is already converted.
+  virtual Result<Asset> ApplyConversion(const std::string& id, const Conversion& conversion) = 0;
+  // Undoes a conversion while the source is kept: the source becomes the stored bytes again
+  // and the converted key is owed a deletion. kConflict when there is no source any more.
+  virtual Result<Asset> RevertConversion(const std::string& id) = 0;
+  // Lets the kept source of a converted asset go (owed a deletion). Idempotent.
+  virtual Result<void> DropSource(const std::string& id) = 0;
   // Calls `visit` for every asset (all owners), in no particular order, for `verify`.
   virtual Result<void> ForEach(const std::function<void(const Asset&)>& visit) = 0;
   virtual Result<StoreTotals> Totals() = 0;
@@ -157,7 +201,8 @@ class UploadRepository {
   // (kUploadLocked otherwise, and nothing changes): if the owner already has an asset
   // with `asset.sha256`, the upload completes as a duplicate of it and nothing else changes;
   // otherwise `asset` is inserted, the owner's used_bytes grows (kQuotaExceeded if that would
-  // pass the quota), and a tombstone for the checksum is removed. Returns the completed upload.
+  // pass the quota), a tombstone for the checksum is removed, and the asset's metadata job is
+  // queued. Returns the completed upload.
   virtual Result<Upload> Complete(const std::string& id, const std::string& holder,
                                   const Asset& asset, UnixMillis now,
                                   UnixMillis expires_at) = 0;
@@ -170,6 +215,87 @@ class UploadRepository {
   virtual Result<std::int64_t> CountReceiving() = 0;
 };
 
+// Background work on assets. A job is claimed with a lease; a lease that lapses (its worker
+// died) makes the job claimable again. At most one job per (kind, asset) exists.
+enum class JobKind { kMetadata, kThumbnails, kPlayback, kStorageSaver, kPurgeSource };
+inline constexpr JobKind kAllJobKinds[] = {JobKind::kMetadata, JobKind::kThumbnails,
+                                           JobKind::kPlayback, JobKind::kStorageSaver,
+                                           JobKind::kPurgeSource};
+enum class JobState { kQueued, kRunning, kFailed };
+
+struct Job {
+  std::int64_t id = 0;
+  JobKind kind = JobKind::kMetadata;
+  std::string asset_id;
+  JobState state = JobState::kQueued;
+  int attempts = 0;  // claims so far, this one included
+  UnixMillis run_after = 0;
+  std::string last_error;
+  UnixMillis updated_at = 0;
+};
+
+struct JobRequest {
+  JobKind kind = JobKind::kMetadata;
+  std::string asset_id;
+  UnixMillis run_after = 0;
+};
+
+struct JobCounts {
+  JobKind kind = JobKind::kMetadata;
+  std::int64_t queued = 0;  // including those waiting for a retry
+  std::int64_t running = 0;
+  std::int64_t failed = 0;  // gave up
+};
+
+class JobRepository {
+ public:
+  virtual ~JobRepository() = default;
+  // Queues each job. One that exists already is queued again from scratch (attempts reset);
+  // one that is running now runs once more after it finishes.
+  virtual Result<void> Enqueue(const std::vector<JobRequest>& jobs, UnixMillis now) = 0;
+  // Queues `kind` for every asset not in the trash (only of `only` kind when given). Returns
+  // how many.
+  virtual Result<std::int64_t> EnqueueForAll(JobKind kind, std::optional<MediaKind> only,
+                                             UnixMillis now) = 0;
+  // Atomically takes up to `limit` jobs that are due (queued with run_after <= now, or running
+  // under a lapsed lease) for `holder` until `lease_until`; each claim counts as an attempt.
+  // Two concurrent claimers never get the same job.
+  virtual Result<std::vector<Job>> Claim(const std::string& holder, UnixMillis now,
+                                         UnixMillis lease_until, int limit) = 0;
+  // The following change nothing when `holder` lost the lease (another claimer owns the job
+  // now); they return whether `holder` still held it.
+  virtual Result<bool> RenewLease(std::int64_t id, const std::string& holder,
+                                  UnixMillis lease_until) = 0;
+  virtual Result<bool> Finish(std::int64_t id, const std::string& holder, UnixMillis now) = 0;
+  virtual Result<bool> Retry(std::int64_t id, const std::string& holder,
+                             const std::string& error, UnixMillis run_after, UnixMillis now) = 0;
+  // Stops retrying; the asset's media state becomes failed with `error`.
+  virtual Result<bool> GiveUp(std::int64_t id, const std::string& holder,
+                              const std::string& error, UnixMillis now) = 0;
+  virtual Result<std::vector<JobCounts>> Counts() = 0;
+  virtual Result<std::vector<Job>> ListFailed(int limit) = 0;
+  // Earliest run_after of a queued job, for a worker deciding how long to sleep.
+  virtual Result<std::optional<UnixMillis>> NextDue() = 0;
+};
+
+inline std::string_view JobKindName(JobKind kind) {
+  switch (kind) {
+    case JobKind::kMetadata: return "metadata";
+    case JobKind::kThumbnails: return "thumbnails";
+    case JobKind::kPlayback: return "playback";
+    case JobKind::kStorageSaver: return "storage_saver";
+    case JobKind::kPurgeSource: return "purge_source";
+  }
+  return "metadata";
+}
+
+inline std::optional<JobKind> ParseJobKind(std::string_view name) {
+  for (JobKind kind : kAllJobKinds) {
+    if (JobKindName(kind) == name) return kind;
+  }
+  return std::nullopt;
+}
+
 // The store as a whole, owned by the composition root.
 class MetadataStore {
  public:
@@ -179,6 +305,7 @@ class MetadataStore {
   virtual LoginAttemptRepository& LoginAttempts() = 0;
   virtual AssetRepository& Assets() = 0;
   virtual UploadRepository& Uploads() = 0;
+  virtual JobRepository& Jobs() = 0;
   // Succeeds when the database answers a trivial query.
   virtual Result<void> Ping() = 0;
 };

@@ -9,6 +9,9 @@
 
 namespace shoebox {
 
+// Original keeps the uploaded bytes; Storage saver re-encodes large photos and videos.
+enum class Quality { kOriginal, kStorageSaver };
+
 struct User {
   std::string id;
   std::string email;  // lower-cased
@@ -21,6 +24,7 @@ struct User {
   // The user's folder under library/ on the local store, unique, e.g. "alice".
   std::string storage_label;
   UnixMillis created_at = 0;
+  Quality default_quality = Quality::kOriginal;  // for uploads that do not say
 };
 
 enum class CredentialKind { kSession, kApiKey };
@@ -39,6 +43,40 @@ struct Credential {
 
 enum class MediaKind { kUnknown, kPhoto, kVideo };
 
+// What the media pipeline learnt from a file's contents. Plain values; fields a file does not
+// carry stay empty.
+struct MediaInfo {
+  // The local clock time of capture is taken_at + utc_offset_minutes. When the offset is unknown
+  // taken_at holds the local wall-clock time read as if it were UTC (as cameras without a time
+  // zone record it), so the day shown is still the day on the camera's clock.
+  std::optional<int> utc_offset_minutes;
+  // Where taken_at came from: "exif", "xmp", "gps", "quicktime", "filename", "mtime", "upload".
+  std::string taken_source;
+  std::int64_t width = 0;   // as displayed, orientation applied
+  std::int64_t height = 0;
+  int orientation = 1;      // EXIF orientation 1..8
+  std::optional<double> latitude;
+  std::optional<double> longitude;
+  std::optional<double> altitude;
+  std::string make;
+  std::string model;
+  std::string lens;
+  std::optional<double> focal_length_mm;
+  std::optional<double> f_number;
+  std::optional<double> exposure_seconds;
+  std::optional<std::int64_t> iso;
+  std::optional<std::int64_t> duration_ms;
+  std::optional<double> frame_rate;
+  std::string container;    // demuxer name for videos, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
+  std::string video_codec;  // e.g. "h264", "hevc"
+  std::string audio_codec;
+  std::optional<std::int64_t> bit_rate;
+  // Android motion photo: the MP4 appended to the JPEG is the last `motion_video_bytes` bytes.
+  std::optional<std::int64_t> motion_video_bytes;
+};
+
+enum class MediaState { kPending, kReady, kFailed };
+
 struct Asset {
   std::string id;
   std::string owner_id;
@@ -56,6 +94,31 @@ struct Asset {
   bool is_favorite = false;
   bool is_archived = false;
   std::optional<UnixMillis> trashed_at;
+
+  // --- Media pipeline.
+  MediaInfo media;
+  MediaState media_state = MediaState::kPending;
+  std::string media_error;  // why processing failed, for the owner
+  std::string thumbnail_key;  // derived files; empty until made
+  std::string preview_key;
+  std::string playback_key;   // web-playable video when the original is not; empty otherwise
+  // Live / motion photo: the other half of the pair. The video half stays out of the timeline.
+  std::string live_pair_id;
+  bool is_live_motion = false;
+
+  // --- Storage saver. The device asked for it (or its owner's default says so).
+  Quality quality = Quality::kOriginal;
+  // Set once converted: the SHA-256 of the stored bytes (blob_key). `sha256` stays the
+  // checksum of what the device uploaded, so the device knows the file is backed up.
+  std::string content_sha256;
+  // The uploaded original, kept after conversion until `source_until`, then deleted.
+  std::string source_key;
+  std::int64_t source_size_bytes = 0;
+  std::optional<UnixMillis> source_until;
+
+  bool converted() const { return !content_sha256.empty(); }
+  // The checksum of the bytes at blob_key.
+  const std::string& stored_sha256() const { return converted() ? content_sha256 : sha256; }
 };
 
 // What an uploader said about a file in tus Upload-Metadata.
@@ -65,6 +128,8 @@ struct UploadMetadata {
   std::optional<UnixMillis> mtime;
   std::string device_id;
   std::string device_asset_id;
+  // From the device's backup setting; nullopt: the owner's default.
+  std::optional<Quality> quality;
 };
 
 enum class UploadState { kReceiving, kCompleted };

@@ -4,6 +4,7 @@
 
 #include "adapters/sqlite/sqlite_db.h"
 #include "adapters/sqlite/sqlite_migrations.h"
+#include "ports/media_info_json.h"
 
 namespace shoebox::sqlite {
 namespace {
@@ -11,7 +12,7 @@ namespace {
 // ---------------------------------------------------------------- SQL, named.
 #define SHOEBOX_USER_COLUMNS                                                                   \
   "id, email, name, password_hash, is_admin, disabled, quota_bytes, used_bytes, storage_label, " \
-  "created_at"
+  "created_at, default_quality"
 constexpr const char kInsertUser[] =
     "INSERT INTO users (id, email, name, password_hash, is_admin, disabled, quota_bytes, "
     "used_bytes, storage_label, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9)";
@@ -29,6 +30,7 @@ constexpr const char kUpdateUserPassword[] = "UPDATE users SET password_hash = ?
 constexpr const char kUpdateUserAdmin[] = "UPDATE users SET is_admin = ?2 WHERE id = ?1";
 constexpr const char kUpdateUserDisabled[] = "UPDATE users SET disabled = ?2 WHERE id = ?1";
 constexpr const char kUpdateUserQuota[] = "UPDATE users SET quota_bytes = ?2 WHERE id = ?1";
+constexpr const char kUpdateUserQuality[] = "UPDATE users SET default_quality = ?2 WHERE id = ?1";
 
 constexpr const char kInsertCredential[] =
     "INSERT INTO credentials (id, user_id, secret_hash, kind, name, created_at, last_used_at, "
@@ -36,7 +38,7 @@ constexpr const char kInsertCredential[] =
 constexpr const char kSelectCredentialBySecret[] =
     "SELECT c.id, c.user_id, c.secret_hash, c.kind, c.name, c.created_at, c.last_used_at, "
     "c.expires_at, u.id, u.email, u.name, u.password_hash, u.is_admin, u.disabled, "
-    "u.quota_bytes, u.used_bytes, u.storage_label, u.created_at "
+    "u.quota_bytes, u.used_bytes, u.storage_label, u.created_at, u.default_quality "
     "FROM credentials c JOIN users u ON u.id = c.user_id "
     "WHERE c.secret_hash = ?1 AND (c.expires_at IS NULL OR c.expires_at > ?2)";
 constexpr const char kTouchCredential[] =
@@ -57,14 +59,17 @@ constexpr const char kDeleteOldLoginFailures[] = "DELETE FROM login_failures WHE
 
 #define SHOEBOX_ASSET_COLUMNS                                                                  \
   "id, owner_id, sha256, blob_key, original_name, mime_type, kind, size_bytes, taken_at, "     \
-  "file_mtime, uploaded_at, device_id, device_asset_id, is_favorite, is_archived, trashed_at"
+  "file_mtime, uploaded_at, device_id, device_asset_id, is_favorite, is_archived, trashed_at, "   \
+  "taken_offset_minutes, media_json, media_state, media_error, thumbnail_key, preview_key, "     \
+  "playback_key, live_pair_id, is_live_motion, quality, content_sha256, source_key, "            \
+  "source_size_bytes, source_until"
 constexpr const char kSelectAssetById[] =
     "SELECT " SHOEBOX_ASSET_COLUMNS " FROM assets WHERE id = ?1";
 constexpr const char kSelectAllAssets[] = "SELECT " SHOEBOX_ASSET_COLUMNS " FROM assets";
 // ?2 visibility: 0 timeline, 1 archive, 2 trash, 3 all; ?3 favourites only; ?4/?5 cursor.
 constexpr const char kListAssets[] =
     "SELECT " SHOEBOX_ASSET_COLUMNS " FROM assets WHERE owner_id = ?1 "
-    "AND CASE ?2 WHEN 0 THEN trashed_at IS NULL AND is_archived = 0 "
+    "AND CASE ?2 WHEN 0 THEN trashed_at IS NULL AND is_archived = 0 AND is_live_motion = 0 "
     "            WHEN 1 THEN trashed_at IS NULL AND is_archived = 1 "
     "            WHEN 2 THEN trashed_at IS NOT NULL ELSE 1 END "
     "AND (?3 = 0 OR is_favorite = 1) "
@@ -80,7 +85,8 @@ constexpr const char kUpdateAssetFavorite[] = "UPDATE assets SET is_favorite = ?
 constexpr const char kUpdateAssetArchived[] = "UPDATE assets SET is_archived = ?2 WHERE id = ?1";
 constexpr const char kSetAssetTrashed[] = "UPDATE assets SET trashed_at = ?2 WHERE id = ?1";
 constexpr const char kSelectTrashedBefore[] =
-    "SELECT id, owner_id, sha256, blob_key, size_bytes FROM assets WHERE trashed_at IS NOT NULL "
+    "SELECT id, owner_id, sha256, blob_key, size_bytes, source_key, thumbnail_key, preview_key, "
+    "playback_key FROM assets WHERE trashed_at IS NOT NULL "
     "AND trashed_at <= ?1 AND (?2 = '' OR owner_id = ?2) LIMIT 1000";
 constexpr const char kDeleteAsset[] = "DELETE FROM assets WHERE id = ?1";
 constexpr const char kUpsertTombstone[] =
@@ -104,17 +110,100 @@ constexpr const char kSelectAssetIdByChecksum[] =
     "SELECT id FROM assets WHERE owner_id = ?1 AND sha256 = ?2";
 constexpr const char kInsertAsset[] =
     "INSERT INTO assets (" SHOEBOX_ASSET_COLUMNS ") VALUES "
-    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
+    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "
+    "?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)";
+constexpr const char kInsertJob[] =
+    "INSERT INTO jobs (kind, asset_id, state, run_after, created_at, updated_at) "
+    "VALUES (?1, ?2, 'queued', ?3, ?4, ?4) "
+    "ON CONFLICT (kind, asset_id) DO UPDATE SET "
+    "rerun = CASE WHEN state = 'running' THEN 1 ELSE 0 END, "
+    "state = CASE WHEN state = 'running' THEN 'running' ELSE 'queued' END, "
+    "attempts = CASE WHEN state = 'running' THEN attempts ELSE 0 END, "
+    "run_after = excluded.run_after, updated_at = excluded.updated_at";
+constexpr const char kInsertJobsForAll[] =
+    "INSERT INTO jobs (kind, asset_id, state, run_after, created_at, updated_at) "
+    "SELECT ?1, id, 'queued', ?2, ?2, ?2 FROM assets WHERE trashed_at IS NULL "
+    "AND (?3 = '' OR kind = ?3) "
+    "ON CONFLICT (kind, asset_id) DO UPDATE SET "
+    "rerun = CASE WHEN state = 'running' THEN 1 ELSE 0 END, "
+    "state = CASE WHEN state = 'running' THEN 'running' ELSE 'queued' END, "
+    "attempts = CASE WHEN state = 'running' THEN attempts ELSE 0 END, "
+    "run_after = excluded.run_after, updated_at = excluded.updated_at";
+// The claim: one statement that picks due jobs and marks them taken. PostgreSQL's form puts
+// FOR UPDATE SKIP LOCKED on the inner SELECT; SQLite has one writer at a time anyway.
+constexpr const char kClaimJobs[] =
+    "UPDATE jobs SET state = 'running', lease_holder = ?1, lease_until = ?3, "
+    "attempts = attempts + 1, updated_at = ?2 WHERE id IN (SELECT id FROM jobs WHERE "
+    "(state = 'queued' AND run_after <= ?2) OR (state = 'running' AND lease_until <= ?2) "
+    "ORDER BY run_after, id LIMIT ?4) "
+    "RETURNING id, kind, asset_id, state, attempts, run_after, last_error, updated_at";
+constexpr const char kRenewJobLease[] =
+    "UPDATE jobs SET lease_until = ?3 WHERE id = ?1 AND lease_holder = ?2 AND state = 'running'";
+constexpr const char kFinishJob[] =
+    "DELETE FROM jobs WHERE id = ?1 AND lease_holder = ?2 AND state = 'running' AND rerun = 0";
+constexpr const char kRequeueJob[] =
+    "UPDATE jobs SET state = 'queued', rerun = 0, attempts = 0, lease_holder = '', "
+    "lease_until = 0, last_error = '', updated_at = ?3 "
+    "WHERE id = ?1 AND lease_holder = ?2 AND state = 'running'";
+constexpr const char kRetryJob[] =
+    "UPDATE jobs SET state = 'queued', lease_holder = '', lease_until = 0, last_error = ?3, "
+    "run_after = ?4, updated_at = ?5 WHERE id = ?1 AND lease_holder = ?2 AND state = 'running'";
+constexpr const char kFailJob[] =
+    "UPDATE jobs SET state = 'failed', lease_holder = '', lease_until = 0, last_error = ?3, "
+    "updated_at = ?4 WHERE id = ?1 AND lease_holder = ?2 AND state = 'running' "
+    "RETURNING asset_id";
+constexpr const char kMarkAssetFailed[] =
+    "UPDATE assets SET media_state = 'failed', media_error = ?2 WHERE id = ?1";
+constexpr const char kCountJobs[] = "SELECT kind, state, COUNT(*) FROM jobs GROUP BY kind, state";
+constexpr const char kSelectFailedJobs[] =
+    "SELECT id, kind, asset_id, state, attempts, run_after, last_error, updated_at FROM jobs "
+    "WHERE state = 'failed' ORDER BY updated_at DESC LIMIT ?1";
+constexpr const char kNextDueJob[] = "SELECT MIN(run_after) FROM jobs WHERE state = 'queued'";
+constexpr const char kDeleteJobsOfAsset[] = "DELETE FROM jobs WHERE asset_id = ?1";
+constexpr const char kSelectAssetsByStem[] =
+    "SELECT " SHOEBOX_ASSET_COLUMNS " FROM assets WHERE owner_id = ?1 "
+    "AND original_name LIKE ?2 ESCAPE '\\' COLLATE NOCASE";
+// The local month of capture: taken_at shifted by its UTC offset when known.
+constexpr const char kMonthBuckets[] =
+    "SELECT strftime('%Y-%m', (taken_at + COALESCE(taken_offset_minutes, 0) * 60000) / 1000, "
+    "'unixepoch') AS month, COUNT(*) FROM assets WHERE owner_id = ?1 "
+    "AND CASE ?2 WHEN 0 THEN trashed_at IS NULL AND is_archived = 0 AND is_live_motion = 0 "
+    "            WHEN 1 THEN trashed_at IS NULL AND is_archived = 1 "
+    "            WHEN 2 THEN trashed_at IS NOT NULL ELSE 1 END "
+    "GROUP BY month ORDER BY month DESC";
+constexpr const char kUpdateAssetTakenAt[] =
+    "UPDATE assets SET taken_at = ?2, taken_offset_minutes = ?3, media_json = ?4 WHERE id = ?1";
+constexpr const char kUpdateAssetMediaState[] =
+    "UPDATE assets SET media_state = ?2 WHERE id = ?1";
+constexpr const char kUpdateAssetMediaError[] =
+    "UPDATE assets SET media_error = ?2 WHERE id = ?1";
+constexpr const char kUpdateAssetThumbnail[] =
+    "UPDATE assets SET thumbnail_key = ?2 WHERE id = ?1";
+constexpr const char kUpdateAssetPreview[] = "UPDATE assets SET preview_key = ?2 WHERE id = ?1";
+constexpr const char kUpdateAssetPlayback[] = "UPDATE assets SET playback_key = ?2 WHERE id = ?1";
+constexpr const char kUpdateAssetLivePair[] = "UPDATE assets SET live_pair_id = ?2 WHERE id = ?1";
+constexpr const char kUpdateAssetLiveMotion[] =
+    "UPDATE assets SET is_live_motion = ?2 WHERE id = ?1";
+constexpr const char kApplyConversion[] =
+    "UPDATE assets SET source_key = blob_key, source_size_bytes = size_bytes, "
+    "source_until = ?5, blob_key = ?2, size_bytes = ?3, content_sha256 = ?4 "
+    "WHERE id = ?1 AND content_sha256 = ''";
+constexpr const char kRevertConversion[] =
+    "UPDATE assets SET blob_key = source_key, size_bytes = source_size_bytes, "
+    "content_sha256 = '', source_key = '', source_size_bytes = 0, source_until = NULL "
+    "WHERE id = ?1 AND source_key != ''";
+constexpr const char kDropSource[] =
+    "UPDATE assets SET source_key = '', source_until = NULL WHERE id = ?1";
 constexpr const char kSelectQuota[] = "SELECT quota_bytes, used_bytes FROM users WHERE id = ?1";
 
 #define SHOEBOX_UPLOAD_COLUMNS                                                                 \
   "id, owner_id, length, received_bytes, hash_state, filename, sha256, mtime, device_id, "     \
   "device_asset_id, mime_type, kind, state, final_key, asset_id, duplicate, created_at, "       \
-  "updated_at, expires_at"
+  "updated_at, expires_at, quality"
 constexpr const char kInsertUpload[] =
     "INSERT INTO uploads (" SHOEBOX_UPLOAD_COLUMNS ", lease_holder, lease_until) VALUES "
-    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "
-    "?21)";
+    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?22, "
+    "?20, ?21)";
 constexpr const char kSelectUpload[] =
     "SELECT " SHOEBOX_UPLOAD_COLUMNS " FROM uploads WHERE id = ?1";
 constexpr const char kRenewLease[] =
@@ -159,6 +248,31 @@ Result<std::vector<T>> CollectRows(Statement& statement, Read read) {
   }
 }
 
+std::string_view QualityName(Quality quality) {
+  return quality == Quality::kStorageSaver ? "storage_saver" : "original";
+}
+
+std::optional<Quality> ParseQuality(std::string_view name) {
+  if (name == "original") return Quality::kOriginal;
+  if (name == "storage_saver") return Quality::kStorageSaver;
+  return std::nullopt;
+}
+
+std::string_view MediaStateName(MediaState state) {
+  switch (state) {
+    case MediaState::kReady: return "ready";
+    case MediaState::kFailed: return "failed";
+    case MediaState::kPending: break;
+  }
+  return "pending";
+}
+
+MediaState ParseMediaState(std::string_view name) {
+  if (name == "ready") return MediaState::kReady;
+  if (name == "failed") return MediaState::kFailed;
+  return MediaState::kPending;
+}
+
 User ReadUser(const Statement& s, int first = 0) {
   User u;
   u.id = s.Text(first + 0);
@@ -171,6 +285,7 @@ User ReadUser(const Statement& s, int first = 0) {
   u.used_bytes = s.Int(first + 7);
   u.storage_label = s.Text(first + 8);
   u.created_at = s.Int(first + 9);
+  u.default_quality = ParseQuality(s.Text(first + 10)).value_or(Quality::kOriginal);
   return u;
 }
 
@@ -224,7 +339,34 @@ Asset ReadAsset(const Statement& s) {
   a.is_favorite = s.Int(13) != 0;
   a.is_archived = s.Int(14) != 0;
   a.trashed_at = s.OptionalInt(15);
+  a.media = MediaInfoFromJson(nlohmann::json::parse(s.Text(17), nullptr, false));
+  if (auto offset = s.OptionalInt(16)) a.media.utc_offset_minutes = static_cast<int>(*offset);
+  a.media_state = ParseMediaState(s.Text(18));
+  a.media_error = s.Text(19);
+  a.thumbnail_key = s.Text(20);
+  a.preview_key = s.Text(21);
+  a.playback_key = s.Text(22);
+  a.live_pair_id = s.Text(23);
+  a.is_live_motion = s.Int(24) != 0;
+  a.quality = ParseQuality(s.Text(25)).value_or(Quality::kOriginal);
+  a.content_sha256 = s.Text(26);
+  a.source_key = s.Text(27);
+  a.source_size_bytes = s.Int(28);
+  a.source_until = s.OptionalInt(29);
   return a;
+}
+
+void BindMediaColumns(Statement& s, const Asset& a) {
+  if (a.media.utc_offset_minutes) {
+    s.Bind(17, static_cast<std::int64_t>(*a.media.utc_offset_minutes));
+  } else {
+    s.BindNull(17);
+  }
+  s.Bind(18, MediaInfoToJson(a.media).dump()).Bind(19, MediaStateName(a.media_state));
+  s.Bind(20, a.media_error).Bind(21, a.thumbnail_key).Bind(22, a.preview_key);
+  s.Bind(23, a.playback_key).Bind(24, a.live_pair_id).Bind(25, a.is_live_motion);
+  s.Bind(26, QualityName(a.quality)).Bind(27, a.content_sha256).Bind(28, a.source_key);
+  s.Bind(29, a.source_size_bytes).Bind(30, a.source_until);
 }
 
 Upload ReadUpload(const Statement& s) {
@@ -248,6 +390,7 @@ Upload ReadUpload(const Statement& s) {
   u.created_at = s.Int(16);
   u.updated_at = s.Int(17);
   u.expires_at = s.Int(18);
+  u.metadata.quality = ParseQuality(s.Text(19));
   return u;
 }
 
@@ -314,6 +457,10 @@ class SqliteUsers final : public UserRepository {
       if (patch.quota_bytes) {
         SHOEBOX_TRY(apply(kUpdateUserQuota, [&](Statement& s) { s.Bind(2, *patch.quota_bytes); }));
       }
+      if (patch.default_quality) {
+        SHOEBOX_TRY(apply(kUpdateUserQuality,
+                          [&](Statement& s) { s.Bind(2, QualityName(*patch.default_quality)); }));
+      }
       return GetIn(c, id);
     });
   }
@@ -355,6 +502,11 @@ class SqliteUsers final : public UserRepository {
     s.Bind(5, user.is_admin).Bind(6, user.disabled).Bind(7, user.quota_bytes);
     s.Bind(8, user.storage_label).Bind(9, user.created_at);
     SHOEBOX_TRY(s.Run());
+    if (user.default_quality != Quality::kOriginal) {
+      SHOEBOX_ASSIGN(auto q, c.Prepare(kUpdateUserQuality));
+      q.Bind(1, user.id).Bind(2, QualityName(user.default_quality));
+      SHOEBOX_TRY(q.Run());
+    }
     user.used_bytes = 0;
     return user;
   }
@@ -595,6 +747,125 @@ class SqliteAssets final : public AssetRepository {
     });
   }
 
+  Result<std::vector<Asset>> FindByNameStem(const std::string& owner_id,
+                                            const std::string& stem) override {
+    std::string pattern;
+    for (char ch : stem) {
+      if (ch == '%' || ch == '_' || ch == '\\') pattern.push_back('\\');
+      pattern.push_back(ch);
+    }
+    pattern += ".%";
+    return db_.Read<std::vector<Asset>>([&](Connection& c) -> Result<std::vector<Asset>> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kSelectAssetsByStem));
+      s.Bind(1, owner_id).Bind(2, pattern);
+      SHOEBOX_ASSIGN(auto rows,
+                     CollectRows<Asset>(s, [](const Statement& row) { return ReadAsset(row); }));
+      // LIKE also matched "stem.x.y"; keep only names whose last extension follows the stem.
+      std::erase_if(rows, [&](const Asset& a) {
+        return a.original_name.find('.', stem.size() + 1) != std::string::npos;
+      });
+      return rows;
+    });
+  }
+
+  Result<std::vector<MonthBucket>> MonthBuckets(const std::string& owner_id,
+                                                AssetVisibility visibility) override {
+    return db_.Read<std::vector<MonthBucket>>([&](Connection& c) -> Result<std::vector<MonthBucket>> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kMonthBuckets));
+      s.Bind(1, owner_id).Bind(2, static_cast<int>(visibility));
+      return CollectRows<MonthBucket>(
+          s, [](const Statement& row) { return MonthBucket{row.Text(0), row.Int(1)}; });
+    });
+  }
+
+  Result<Asset> UpdateMedia(const std::string& id, const MediaPatch& patch) override {
+    return db_.Write<Asset>([&](Connection& c) -> Result<Asset> {
+      SHOEBOX_TRY(GetIn(c, id));
+      auto apply = [&](const char* sql, auto&& bind) -> Result<void> {
+        SHOEBOX_ASSIGN(auto s, c.Prepare(sql));
+        s.Bind(1, id);
+        bind(s);
+        return s.Run();
+      };
+      auto text = [&](const char* sql, const std::optional<std::string>& value) -> Result<void> {
+        if (!value) return {};
+        return apply(sql, [&](Statement& s) { s.Bind(2, *value); });
+      };
+      if (patch.taken_at_and_info) {
+        const auto& [taken_at, info] = *patch.taken_at_and_info;
+        SHOEBOX_TRY(apply(kUpdateAssetTakenAt, [&](Statement& s) {
+          s.Bind(2, taken_at);
+          if (info.utc_offset_minutes) {
+            s.Bind(3, static_cast<std::int64_t>(*info.utc_offset_minutes));
+          } else {
+            s.BindNull(3);
+          }
+          s.Bind(4, MediaInfoToJson(info).dump());
+        }));
+      }
+      if (patch.state) {
+        SHOEBOX_TRY(apply(kUpdateAssetMediaState,
+                          [&](Statement& s) { s.Bind(2, MediaStateName(*patch.state)); }));
+      }
+      SHOEBOX_TRY(text(kUpdateAssetMediaError, patch.error));
+      SHOEBOX_TRY(text(kUpdateAssetThumbnail, patch.thumbnail_key));
+      SHOEBOX_TRY(text(kUpdateAssetPreview, patch.preview_key));
+      SHOEBOX_TRY(text(kUpdateAssetPlayback, patch.playback_key));
+      SHOEBOX_TRY(text(kUpdateAssetLivePair, patch.live_pair_id));
+      if (patch.is_live_motion) {
+        SHOEBOX_TRY(apply(kUpdateAssetLiveMotion,
+                          [&](Statement& s) { s.Bind(2, *patch.is_live_motion); }));
+      }
+      return GetIn(c, id);
+    });
+  }
+
+  Result<Asset> ApplyConversion(const std::string& id, const Conversion& conv) override {
+    return db_.Write<Asset>([&](Connection& c) -> Result<Asset> {
+      SHOEBOX_ASSIGN(Asset before, GetIn(c, id));
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kApplyConversion));
+      s.Bind(1, id).Bind(2, conv.key).Bind(3, conv.size_bytes).Bind(4, conv.content_sha256);
+      s.Bind(5, conv.keep_source_until);
+      SHOEBOX_TRY(s.Run());
+      if (s.Changes() == 0) return MakeError(ErrorCode::kConflict, "the asset is already converted");
+      SHOEBOX_ASSIGN(auto used, c.Prepare(kAddUsedBytes));
+      used.Bind(1, before.owner_id).Bind(2, conv.size_bytes - before.size_bytes);
+      SHOEBOX_TRY(used.Run());
+      SHOEBOX_ASSIGN(auto owed, c.Prepare(kDeletePendingBlobDeletion));
+      owed.Bind(1, conv.key);
+      SHOEBOX_TRY(owed.Run());
+      return GetIn(c, id);
+    });
+  }
+
+  Result<Asset> RevertConversion(const std::string& id) override {
+    return db_.Write<Asset>([&](Connection& c) -> Result<Asset> {
+      SHOEBOX_ASSIGN(Asset before, GetIn(c, id));
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kRevertConversion));
+      s.Bind(1, id);
+      SHOEBOX_TRY(s.Run());
+      if (s.Changes() == 0) {
+        return MakeError(ErrorCode::kConflict, "the original of this asset is no longer kept");
+      }
+      SHOEBOX_TRY(QueueBlobDeletion(c, before.blob_key, before.uploaded_at));
+      SHOEBOX_ASSIGN(auto used, c.Prepare(kAddUsedBytes));
+      used.Bind(1, before.owner_id).Bind(2, before.source_size_bytes - before.size_bytes);
+      SHOEBOX_TRY(used.Run());
+      return GetIn(c, id);
+    });
+  }
+
+  Result<void> DropSource(const std::string& id) override {
+    return db_.Write<void>([&](Connection& c) -> Result<void> {
+      SHOEBOX_ASSIGN(Asset before, GetIn(c, id));
+      if (before.source_key.empty()) return {};
+      SHOEBOX_TRY(QueueBlobDeletion(c, before.source_key, before.uploaded_at));
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kDropSource));
+      s.Bind(1, id);
+      return s.Run();
+    });
+  }
+
  private:
   static Result<Asset> GetIn(Connection& c, const std::string& id) {
     SHOEBOX_ASSIGN(auto s, c.Prepare(kSelectAssetById));
@@ -604,11 +875,18 @@ class SqliteAssets final : public AssetRepository {
     return ReadAsset(s);
   }
 
+  static Result<void> QueueBlobDeletion(Connection& c, const std::string& key, UnixMillis now) {
+    SHOEBOX_ASSIGN(auto s, c.Prepare(kQueueBlobDeletion));
+    s.Bind(1, key).Bind(2, now);
+    return s.Run();
+  }
+
   static Result<std::int64_t> PurgeBatch(Connection& c, const std::string& owner_id,
                                          UnixMillis trashed_before, UnixMillis now) {
     struct Doomed {
-      std::string id, owner_id, sha256, blob_key;
+      std::string id, owner_id, sha256;
       std::int64_t size;
+      std::vector<std::string> keys;  // original, kept source, derived files
     };
     std::vector<Doomed> doomed;
     {
@@ -617,7 +895,11 @@ class SqliteAssets final : public AssetRepository {
       while (true) {
         SHOEBOX_ASSIGN(bool row, s.Step());
         if (!row) break;
-        doomed.push_back({s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Int(4)});
+        Doomed d{s.Text(0), s.Text(1), s.Text(2), s.Int(4), {}};
+        for (int column : {3, 5, 6, 7, 8}) {
+          if (!s.Text(column).empty()) d.keys.push_back(s.Text(column));
+        }
+        doomed.push_back(std::move(d));
       }
     }
     for (const Doomed& d : doomed) {
@@ -631,9 +913,10 @@ class SqliteAssets final : public AssetRepository {
         s.Bind(1, d.owner_id).Bind(2, d.sha256).Bind(3, now);
         SHOEBOX_TRY(s.Run());
       }
+      for (const std::string& key : d.keys) SHOEBOX_TRY(QueueBlobDeletion(c, key, now));
       {
-        SHOEBOX_ASSIGN(auto s, c.Prepare(kQueueBlobDeletion));
-        s.Bind(1, d.blob_key).Bind(2, now);
+        SHOEBOX_ASSIGN(auto s, c.Prepare(kDeleteJobsOfAsset));
+        s.Bind(1, d.id);
         SHOEBOX_TRY(s.Run());
       }
       {
@@ -664,6 +947,7 @@ class SqliteUploads final : public UploadRepository {
       s.Bind(14, u.final_key).Bind(15, u.asset_id).Bind(16, u.duplicate);
       s.Bind(17, u.created_at).Bind(18, u.updated_at).Bind(19, u.expires_at);
       s.Bind(20, lease_holder).Bind(21, lease_until);
+      s.Bind(22, u.metadata.quality ? QualityName(*u.metadata.quality) : std::string_view());
       return s.Run();
     });
   }
@@ -773,7 +1057,11 @@ class SqliteUploads final : public UploadRepository {
         s.Bind(12, a.device_id).Bind(13, a.device_asset_id).Bind(14, a.is_favorite);
         s.Bind(15, a.is_archived);
         s.Bind(16, a.trashed_at);
+        BindMediaColumns(s, a);
         SHOEBOX_TRY(s.Run());
+        SHOEBOX_ASSIGN(auto job, c.Prepare(kInsertJob));
+        job.Bind(1, JobKindName(JobKind::kMetadata)).Bind(2, a.id).Bind(3, now).Bind(4, now);
+        SHOEBOX_TRY(job.Run());
         SHOEBOX_ASSIGN(auto used, c.Prepare(kAddUsedBytes));
         used.Bind(1, a.owner_id).Bind(2, a.size_bytes);
         SHOEBOX_TRY(used.Run());
@@ -844,17 +1132,164 @@ class SqliteUploads final : public UploadRepository {
   Database& db_;
 };
 
+JobState ParseJobState(std::string_view name) {
+  if (name == "running") return JobState::kRunning;
+  if (name == "failed") return JobState::kFailed;
+  return JobState::kQueued;
+}
+
+Job ReadJob(const Statement& s) {
+  Job j;
+  j.id = s.Int(0);
+  j.kind = ParseJobKind(s.Text(1)).value_or(JobKind::kMetadata);
+  j.asset_id = s.Text(2);
+  j.state = ParseJobState(s.Text(3));
+  j.attempts = static_cast<int>(s.Int(4));
+  j.run_after = s.Int(5);
+  j.last_error = s.Text(6);
+  j.updated_at = s.Int(7);
+  return j;
+}
+
+class SqliteJobs final : public JobRepository {
+ public:
+  explicit SqliteJobs(Database& db) : db_(db) {}
+
+  Result<void> Enqueue(const std::vector<JobRequest>& jobs, UnixMillis now) override {
+    return db_.Write<void>([&](Connection& c) -> Result<void> {
+      for (const JobRequest& job : jobs) {
+        SHOEBOX_ASSIGN(auto s, c.Prepare(kInsertJob));
+        s.Bind(1, JobKindName(job.kind)).Bind(2, job.asset_id).Bind(3, job.run_after);
+        s.Bind(4, now);
+        SHOEBOX_TRY(s.Run());
+      }
+      return {};
+    });
+  }
+
+  Result<std::int64_t> EnqueueForAll(JobKind kind, std::optional<MediaKind> only,
+                                     UnixMillis now) override {
+    return db_.Write<std::int64_t>([&](Connection& c) -> Result<std::int64_t> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kInsertJobsForAll));
+      s.Bind(1, JobKindName(kind)).Bind(2, now);
+      s.Bind(3, only ? MediaKindName(*only) : std::string_view());
+      SHOEBOX_TRY(s.Run());
+      return static_cast<std::int64_t>(s.Changes());
+    });
+  }
+
+  Result<std::vector<Job>> Claim(const std::string& holder, UnixMillis now,
+                                 UnixMillis lease_until, int limit) override {
+    return db_.Write<std::vector<Job>>([&](Connection& c) -> Result<std::vector<Job>> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kClaimJobs));
+      s.Bind(1, holder).Bind(2, now).Bind(3, lease_until).Bind(4, limit);
+      return CollectRows<Job>(s, [](const Statement& row) { return ReadJob(row); });
+    });
+  }
+
+  Result<bool> RenewLease(std::int64_t id, const std::string& holder,
+                          UnixMillis lease_until) override {
+    return db_.Write<bool>([&](Connection& c) -> Result<bool> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kRenewJobLease));
+      s.Bind(1, id).Bind(2, holder).Bind(3, lease_until);
+      SHOEBOX_TRY(s.Run());
+      return s.Changes() > 0;
+    });
+  }
+
+  Result<bool> Finish(std::int64_t id, const std::string& holder, UnixMillis now) override {
+    return db_.Write<bool>([&](Connection& c) -> Result<bool> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kFinishJob));
+      s.Bind(1, id).Bind(2, holder);
+      SHOEBOX_TRY(s.Run());
+      if (s.Changes() > 0) return true;
+      // Queued again while it ran (rerun), or no longer ours.
+      SHOEBOX_ASSIGN(auto again, c.Prepare(kRequeueJob));
+      again.Bind(1, id).Bind(2, holder).Bind(3, now);
+      SHOEBOX_TRY(again.Run());
+      return again.Changes() > 0;
+    });
+  }
+
+  Result<bool> Retry(std::int64_t id, const std::string& holder, const std::string& error,
+                     UnixMillis run_after, UnixMillis now) override {
+    return db_.Write<bool>([&](Connection& c) -> Result<bool> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kRetryJob));
+      s.Bind(1, id).Bind(2, holder).Bind(3, error).Bind(4, run_after).Bind(5, now);
+      SHOEBOX_TRY(s.Run());
+      return s.Changes() > 0;
+    });
+  }
+
+  Result<bool> GiveUp(std::int64_t id, const std::string& holder, const std::string& error,
+                      UnixMillis now) override {
+    return db_.Write<bool>([&](Connection& c) -> Result<bool> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kFailJob));
+      s.Bind(1, id).Bind(2, holder).Bind(3, error).Bind(4, now);
+      SHOEBOX_ASSIGN(bool row, s.Step());
+      if (!row) return false;
+      std::string asset_id = s.Text(0);
+      SHOEBOX_TRY(s.Step());  // RETURNING rows are produced as the statement runs to its end
+      SHOEBOX_ASSIGN(auto mark, c.Prepare(kMarkAssetFailed));
+      mark.Bind(1, asset_id).Bind(2, error);
+      SHOEBOX_TRY(mark.Run());
+      return true;
+    });
+  }
+
+  Result<std::vector<JobCounts>> Counts() override {
+    return db_.Read<std::vector<JobCounts>>([&](Connection& c) -> Result<std::vector<JobCounts>> {
+      std::vector<JobCounts> counts;
+      for (JobKind kind : kAllJobKinds) counts.push_back(JobCounts{kind, 0, 0, 0});
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kCountJobs));
+      while (true) {
+        SHOEBOX_ASSIGN(bool row, s.Step());
+        if (!row) return counts;
+        auto kind = ParseJobKind(s.Text(0));
+        if (!kind) continue;
+        JobCounts& n = counts[static_cast<std::size_t>(*kind)];
+        switch (ParseJobState(s.Text(1))) {
+          case JobState::kQueued: n.queued += s.Int(2); break;
+          case JobState::kRunning: n.running += s.Int(2); break;
+          case JobState::kFailed: n.failed += s.Int(2); break;
+        }
+      }
+    });
+  }
+
+  Result<std::vector<Job>> ListFailed(int limit) override {
+    return db_.Read<std::vector<Job>>([&](Connection& c) -> Result<std::vector<Job>> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kSelectFailedJobs));
+      s.Bind(1, limit);
+      return CollectRows<Job>(s, [](const Statement& row) { return ReadJob(row); });
+    });
+  }
+
+  Result<std::optional<UnixMillis>> NextDue() override {
+    return db_.Read<std::optional<UnixMillis>>(
+        [&](Connection& c) -> Result<std::optional<UnixMillis>> {
+          SHOEBOX_ASSIGN(auto s, c.Prepare(kNextDueJob));
+          SHOEBOX_TRY(s.Step());
+          return s.OptionalInt(0);
+        });
+  }
+
+ private:
+  Database& db_;
+};
+
 class SqliteMetadataStore final : public MetadataStore {
  public:
   explicit SqliteMetadataStore(std::unique_ptr<Database> db)
       : db_(std::move(db)), users_(*db_), credentials_(*db_), login_attempts_(*db_),
-        assets_(*db_), uploads_(*db_) {}
+        assets_(*db_), uploads_(*db_), jobs_(*db_) {}
 
   UserRepository& Users() override { return users_; }
   CredentialRepository& Credentials() override { return credentials_; }
   LoginAttemptRepository& LoginAttempts() override { return login_attempts_; }
   AssetRepository& Assets() override { return assets_; }
   UploadRepository& Uploads() override { return uploads_; }
+  JobRepository& Jobs() override { return jobs_; }
   Result<void> Ping() override {
     return db_->Read<void>([](Connection& c) -> Result<void> {
       SHOEBOX_ASSIGN(auto s, c.Prepare(kCountUsers));
@@ -869,6 +1304,7 @@ class SqliteMetadataStore final : public MetadataStore {
   SqliteLoginAttempts login_attempts_;
   SqliteAssets assets_;
   SqliteUploads uploads_;
+  SqliteJobs jobs_;
 };
 
 Result<void> Migrate(Database& db) {

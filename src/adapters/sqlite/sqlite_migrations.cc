@@ -89,6 +89,46 @@ CREATE TABLE uploads (
 );
 CREATE INDEX uploads_by_expiry ON uploads(expires_at);
 )sql"},
+      // The media pipeline: what was learnt from each file, derived files, Storage saver, and
+      // the job queue. Assets stored before it get their metadata job now.
+      {2, R"sql(
+ALTER TABLE users ADD COLUMN default_quality TEXT NOT NULL DEFAULT 'original';
+ALTER TABLE uploads ADD COLUMN quality TEXT NOT NULL DEFAULT '';
+ALTER TABLE assets ADD COLUMN taken_offset_minutes INTEGER;
+ALTER TABLE assets ADD COLUMN media_json TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE assets ADD COLUMN media_state TEXT NOT NULL DEFAULT 'pending';
+ALTER TABLE assets ADD COLUMN media_error TEXT NOT NULL DEFAULT '';
+ALTER TABLE assets ADD COLUMN thumbnail_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE assets ADD COLUMN preview_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE assets ADD COLUMN playback_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE assets ADD COLUMN live_pair_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE assets ADD COLUMN is_live_motion INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE assets ADD COLUMN quality TEXT NOT NULL DEFAULT 'original';
+ALTER TABLE assets ADD COLUMN content_sha256 TEXT NOT NULL DEFAULT '';
+ALTER TABLE assets ADD COLUMN source_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE assets ADD COLUMN source_size_bytes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE assets ADD COLUMN source_until INTEGER;
+CREATE INDEX assets_by_name ON assets(owner_id, original_name COLLATE NOCASE);
+CREATE TABLE jobs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind TEXT NOT NULL,
+  asset_id TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  run_after INTEGER NOT NULL,
+  lease_holder TEXT NOT NULL DEFAULT '',
+  lease_until INTEGER NOT NULL DEFAULT 0,
+  rerun INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (kind, asset_id)
+);
+CREATE INDEX jobs_due ON jobs(state, run_after);
+CREATE INDEX jobs_by_asset ON jobs(asset_id);
+INSERT INTO jobs (kind, asset_id, state, run_after, created_at, updated_at)
+  SELECT 'metadata', id, 'queued', 0, 0, 0 FROM assets;
+)sql"},
   };
   return migrations;
 }
