@@ -64,6 +64,12 @@ class DiskFillingBlobStore final : public BlobStore {
     return inner_.Read(key, offset, length);
   }
   Result<BlobInfo> Stat(const std::string& key) override { return inner_.Stat(key); }
+  Result<void> PutFile(const std::string& key, const std::string& file) override {
+    return inner_.PutFile(key, file);
+  }
+  std::optional<std::string> LocalPath(const std::string& key) override {
+    return inner_.LocalPath(key);
+  }
   Result<void> Remove(const std::string& key) override { return inner_.Remove(key); }
   Result<void> RemoveCommitted(const std::string& id, const std::string& key) override {
     return inner_.RemoveCommitted(id, key);

@@ -14,6 +14,24 @@ Result<std::optional<std::optional<std::int64_t>>> QuotaField(const Json& body) 
   return std::optional<std::optional<std::int64_t>>(it->get<std::int64_t>());
 }
 
+Json JobOverviewJson(const JobOverview& overview) {
+  Json kinds = Json::object();
+  for (const JobCounts& c : overview.counts) {
+    kinds[std::string(JobKindName(c.kind))] = {
+        {"queued", c.queued}, {"running", c.running}, {"failed", c.failed}};
+  }
+  Json failed = Json::array();
+  for (const Job& job : overview.failed) {
+    failed.push_back({{"id", job.id},
+                      {"kind", std::string(JobKindName(job.kind))},
+                      {"asset_id", job.asset_id},
+                      {"attempts", job.attempts},
+                      {"error", job.last_error},
+                      {"failed_at", Rfc3339(job.updated_at)}});
+  }
+  return {{"kinds", kinds}, {"failed", failed}};
+}
+
 }  // namespace
 
 void AddAdminRoutes(http::Router& router, ApiServices& s) {
@@ -25,6 +43,31 @@ void AddAdminRoutes(http::Router& router, ApiServices& s) {
       return handler(r, caller);
     });
   };
+
+  router.Add({"GET", "/api/v1/admin/jobs", http::BodyMode::kNone,
+              admin([&s](http::HttpRequest&, const Caller&) {
+                return Respond(s.media.Overview(),
+                               [](const JobOverview& o) { return Ok(JobOverviewJson(o)); });
+              })});
+
+  // Re-runs one kind of job for every asset (of one media kind when "only" says so).
+  router.Add({"POST", "/api/v1/admin/jobs/{kind}/run", http::BodyMode::kBuffered,
+              admin([&s](http::HttpRequest& r, const Caller&) {
+                auto result = [&]() -> Result<std::int64_t> {
+                  auto kind = ParseJobKind(r.path_params["kind"]);
+                  if (!kind) return MakeError(ErrorCode::kNotFound, "no such job kind");
+                  std::optional<MediaKind> only;
+                  if (!r.body_text.empty()) {
+                    SHOEBOX_ASSIGN(Json body, ParseJsonBody(r));
+                    SHOEBOX_ASSIGN(auto only_name, OptionalString(body, "only"));
+                    if (only_name == "photo") only = MediaKind::kPhoto;
+                    else if (only_name == "video") only = MediaKind::kVideo;
+                    else if (only_name) return MakeError(ErrorCode::kBadRequest, "only must be photo or video");
+                  }
+                  return s.media.Rerun(*kind, only);
+                }();
+                return Respond(result, [](std::int64_t n) { return Ok({{"queued", n}}); });
+              })});
 
   router.Add({"GET", "/api/v1/admin/users", http::BodyMode::kNone,
               admin([&s](http::HttpRequest&, const Caller&) {

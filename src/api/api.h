@@ -13,6 +13,7 @@
 #include "services/access_policy.h"
 #include "services/asset_service.h"
 #include "services/auth_service.h"
+#include "services/media_service.h"
 #include "services/upload_service.h"
 #include "services/user_service.h"
 
@@ -25,6 +26,7 @@ struct ApiServices {
   UserService& users;
   UploadService& uploads;
   AssetService& assets;
+  MediaService& media;
   AccessPolicy& policy;
   MetadataStore& store;
   BlobStore& blobs;

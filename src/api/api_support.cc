@@ -1,5 +1,9 @@
 #include "api/api_support.h"
 
+#include <filesystem>
+
+#include "ports/media_info_json.h"
+
 #include "core/text.h"
 
 namespace shoebox::api {
@@ -105,7 +109,18 @@ Json UserJson(const User& user) {
           {"disabled", user.disabled},
           {"quota_bytes", user.quota_bytes ? Json(*user.quota_bytes) : Json(nullptr)},
           {"used_bytes", user.used_bytes},
+          {"default_quality", QualityName(user.default_quality)},
           {"created_at", Rfc3339(user.created_at)}};
+}
+
+const char* QualityName(Quality quality) {
+  return quality == Quality::kStorageSaver ? "storage_saver" : "original";
+}
+
+Result<Quality> ParseQualityName(const std::string& name) {
+  if (name == "original") return Quality::kOriginal;
+  if (name == "storage_saver" || name == "storage-saver") return Quality::kStorageSaver;
+  return MakeError(ErrorCode::kBadRequest, "quality must be original or storage_saver");
 }
 
 Json AssetJson(const Asset& asset, std::int64_t trash_retention_days) {
@@ -127,6 +142,35 @@ Json AssetJson(const Asset& asset, std::int64_t trash_retention_days) {
   if (asset.trashed_at) {
     json["purge_at"] = Rfc3339(*asset.trashed_at + trash_retention_days * kMillisPerDay);
   }
+  // The capture time as the camera's clock showed it, and that clock's offset when known.
+  std::string local = Rfc3339(asset.taken_at + asset.media.utc_offset_minutes.value_or(0) * 60'000LL);
+  if (!local.empty() && local.back() == 'Z') local.pop_back();
+  json["taken_at_local"] = local;
+  json["utc_offset_minutes"] = asset.media.utc_offset_minutes ? Json(*asset.media.utc_offset_minutes)
+                                                              : Json(nullptr);
+  json["media"] = MediaInfoToJson(asset.media);
+  json["media_state"] = asset.media_state == MediaState::kReady    ? "ready"
+                        : asset.media_state == MediaState::kFailed ? "failed"
+                                                                   : "pending";
+  json["media_error"] = asset.media_error.empty() ? Json(nullptr) : Json(asset.media_error);
+  // Versioned URLs: a new thumbnail gets a new URL, so browsers may cache each one forever.
+  std::string base = "/api/v1/assets/" + asset.id + "/";
+  auto versioned = [&](const std::string& key, const char* path) -> Json {
+    if (key.empty()) return nullptr;
+    return base + path + "?v=" + std::filesystem::path(key).stem().string();
+  };
+  json["thumbnail_url"] = versioned(asset.thumbnail_key, "thumbnail");
+  json["preview_url"] = versioned(asset.preview_key, "preview");
+  json["playback_url"] = !asset.playback_key.empty() ? versioned(asset.playback_key, "playback")
+                         : asset.kind == MediaKind::kVideo ? Json(base + "playback")
+                                                           : Json(nullptr);
+  json["live_pair_id"] = asset.live_pair_id.empty() ? Json(nullptr) : Json(asset.live_pair_id);
+  json["is_live_motion"] = asset.is_live_motion;
+  json["quality"] = QualityName(asset.quality);
+  json["converted"] = asset.converted();
+  json["source_until"] = asset.source_until && !asset.source_key.empty()
+                             ? Json(Rfc3339(*asset.source_until))
+                             : Json(nullptr);
   return json;
 }
 

@@ -27,6 +27,8 @@ Result<std::optional<bool>> OptionalBool(const Json& body, const char* field);
 Result<NewUser> NewUserFromJson(const Json& body);
 
 Json UserJson(const User& user);
+const char* QualityName(Quality quality);
+Result<Quality> ParseQualityName(const std::string& name);
 Json AssetJson(const Asset& asset, std::int64_t trash_retention_days);
 
 http::HttpResponse Ok(const Json& body, int status = 200);

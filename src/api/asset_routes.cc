@@ -173,53 +173,87 @@ void AddAssetRoutes(http::Router& router, ApiServices& s) {
                 });
               })});
 
-  auto original = [&s](http::HttpRequest& r, const Caller& caller) {
-    auto asset = s.assets.Get(caller, r.path_params["asset_id"]);
-    if (!asset) return http::ErrorResponse(asset.error());
-    std::string etag = "\"" + asset->sha256 + "\"";
-    if (!r.Header("if-none-match").empty() && EtagMatches(r.Header("if-none-match"), etag)) {
-      http::HttpResponse not_modified;
-      not_modified.status = 304;
-      not_modified.Set("ETag", etag);
-      not_modified.Set("Cache-Control", "private, max-age=86400");
-      return not_modified;
-    }
-    std::string range_header = r.Header("range");
-    // If-Range with another validator means the client's partial copy is stale.
-    if (!r.Header("if-range").empty() && r.Header("if-range") != etag) range_header.clear();
-    auto range = ParseRange(range_header, asset->size_bytes);
-    if (!range) {
-      http::HttpResponse response = http::ErrorResponse(range.error());
-      response.Set("Content-Range", "bytes */" + std::to_string(asset->size_bytes));
+  // Serves one of an asset's files with ETag, If-None-Match, a single Range and If-Range.
+  auto serve = [&s](AssetFile which) {
+    return [&s, which](http::HttpRequest& r, const Caller& caller) {
+      auto file = s.assets.Describe(caller, r.path_params["asset_id"], which);
+      if (!file) return http::ErrorResponse(file.error());
+      const std::string& etag = file->etag;
+      // Derived files live at versioned URLs (the asset's *_url fields): cache them forever.
+      std::string cache = file->immutable ? "private, max-age=31536000, immutable"
+                                          : "private, max-age=86400";
+      if (!r.Header("if-none-match").empty() && EtagMatches(r.Header("if-none-match"), etag)) {
+        http::HttpResponse not_modified;
+        not_modified.status = 304;
+        not_modified.Set("ETag", etag);
+        not_modified.Set("Cache-Control", cache);
+        return not_modified;
+      }
+      std::string range_header = r.Header("range");
+      // If-Range with another validator means the client's partial copy is stale.
+      if (!r.Header("if-range").empty() && r.Header("if-range") != etag) range_header.clear();
+      auto range = ParseRange(range_header, file->size);
+      if (!range) {
+        http::HttpResponse response = http::ErrorResponse(range.error());
+        response.Set("Content-Range", "bytes */" + std::to_string(file->size));
+        return response;
+      }
+      std::int64_t offset = *range ? (*range)->offset : 0;
+      std::int64_t length = *range ? (*range)->length : file->size;
+      auto reader = s.assets.Open(*file, offset, length);
+      if (!reader) return http::ErrorResponse(reader.error());
+      http::HttpResponse response;
+      response.status = *range ? 206 : 200;
+      auto shared = std::shared_ptr<BlobReader>(std::move(*reader));
+      response.stream = [shared](std::span<char> buffer) { return shared->Read(buffer); };
+      response.stream_length = length;
+      response.Set("Content-Type",
+                   file->mime_type.empty() ? "application/octet-stream" : file->mime_type);
+      response.Set("ETag", etag);
+      response.Set("Accept-Ranges", "bytes");
+      response.Set("Cache-Control", cache);
+      if (which == AssetFile::kOriginal || which == AssetFile::kSource) {
+        response.Set("Content-Disposition", ContentDisposition(file->file_name));
+      }
+      response.Set("X-Content-Type-Options", "nosniff");
+      if (*range) {
+        response.Set("Content-Range", "bytes " + std::to_string(offset) + "-" +
+                                          std::to_string(offset + length - 1) + "/" +
+                                          std::to_string(file->size));
+      }
       return response;
-    }
-    std::int64_t offset = *range ? (*range)->offset : 0;
-    std::int64_t length = *range ? (*range)->length : asset->size_bytes;
-    auto content = s.assets.OpenOriginal(caller, asset->id, offset, length);
-    if (!content) return http::ErrorResponse(content.error());
-    http::HttpResponse response;
-    response.status = *range ? 206 : 200;
-    auto reader = std::shared_ptr<BlobReader>(std::move(content->reader));
-    response.stream = [reader](std::span<char> buffer) { return reader->Read(buffer); };
-    response.stream_length = length;
-    response.Set("Content-Type",
-                 asset->mime_type.empty() ? "application/octet-stream" : asset->mime_type);
-    response.Set("ETag", etag);
-    response.Set("Accept-Ranges", "bytes");
-    response.Set("Cache-Control", "private, max-age=86400");
-    response.Set("Content-Disposition", ContentDisposition(asset->original_name));
-    response.Set("X-Content-Type-Options", "nosniff");
-    if (*range) {
-      response.Set("Content-Range", "bytes " + std::to_string(offset) + "-" +
-                                        std::to_string(offset + length - 1) + "/" +
-                                        std::to_string(asset->size_bytes));
-    }
-    return response;
+    };
   };
-  router.Add(
-      {"GET", "/api/v1/assets/{asset_id}/original", http::BodyMode::kNone, Authed(s, original)});
-  router.Add(
-      {"HEAD", "/api/v1/assets/{asset_id}/original", http::BodyMode::kNone, Authed(s, original)});
+  for (auto [path, which] : {std::pair{"original", AssetFile::kOriginal},
+                             std::pair{"source", AssetFile::kSource},
+                             std::pair{"thumbnail", AssetFile::kThumbnail},
+                             std::pair{"preview", AssetFile::kPreview},
+                             std::pair{"playback", AssetFile::kPlayback}}) {
+    std::string pattern = std::string("/api/v1/assets/{asset_id}/") + path;
+    router.Add({"GET", pattern, http::BodyMode::kNone, Authed(s, serve(which))});
+    router.Add({"HEAD", pattern, http::BodyMode::kNone, Authed(s, serve(which))});
+  }
+
+  router.Add({"POST", "/api/v1/assets/{asset_id}/restore-source", http::BodyMode::kNone,
+              Authed(s, [&s, retention](http::HttpRequest& r, const Caller& caller) {
+                return Respond(s.assets.RestoreSource(caller, r.path_params["asset_id"]),
+                               [&](const Asset& a) { return Ok(AssetJson(a, retention)); });
+              })});
+
+  router.Add({"GET", "/api/v1/timeline/buckets", http::BodyMode::kNone,
+              Authed(s, [&s](http::HttpRequest& r, const Caller& caller) {
+                auto result = [&]() -> Result<std::vector<MonthBucket>> {
+                  SHOEBOX_ASSIGN(AssetListRequest request, ListRequestFrom(r));
+                  return s.assets.Buckets(caller, request.visibility);
+                }();
+                return Respond(result, [](const std::vector<MonthBucket>& buckets) {
+                  Json list = Json::array();
+                  for (const MonthBucket& b : buckets) {
+                    list.push_back({{"month", b.month}, {"count", b.count}});
+                  }
+                  return Ok({{"buckets", list}});
+                });
+              })});
 }
 
 }  // namespace shoebox::api

@@ -74,6 +74,22 @@ void AddAuthRoutes(http::Router& router, ApiServices& s) {
                 });
               })});
 
+  // The signed-in user's own settings: name and the default upload quality.
+  router.Add({"PATCH", "/api/v1/me", http::BodyMode::kBuffered,
+              Authed(s, [&s](http::HttpRequest& r, const Caller& caller) {
+                auto result = [&]() -> Result<User> {
+                  SHOEBOX_ASSIGN(Json body, ParseJsonBody(r));
+                  UserChange change;
+                  SHOEBOX_ASSIGN(change.name, OptionalString(body, "name"));
+                  SHOEBOX_ASSIGN(auto quality, OptionalString(body, "default_quality"));
+                  if (quality) {
+                    SHOEBOX_ASSIGN(change.default_quality, ParseQualityName(*quality));
+                  }
+                  return s.users.Change(caller.user.id, change);
+                }();
+                return Respond(result, [](const User& user) { return Ok(UserJson(user)); });
+              })});
+
   router.Add({"POST", "/api/v1/me/password", http::BodyMode::kBuffered,
               Authed(s, [&s](http::HttpRequest& r, const Caller& caller) {
                 auto result = [&]() -> Result<void> {

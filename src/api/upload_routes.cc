@@ -61,6 +61,9 @@ std::string EncodeMetadata(const UploadMetadata& m) {
   if (m.mtime) out += ",mtime " + Base64Encode(std::to_string(*m.mtime / 1000));
   if (!m.device_id.empty()) out += ",device_id " + Base64Encode(m.device_id);
   if (!m.device_asset_id.empty()) out += ",device_asset_id " + Base64Encode(m.device_asset_id);
+  if (m.quality) {
+    out += ",quality " + Base64Encode(*m.quality == Quality::kStorageSaver ? "storage-saver" : "original");
+  }
   return out;
 }
 

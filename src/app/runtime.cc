@@ -7,9 +7,11 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <unistd.h>
 
 #include "adapters/libmagic/libmagic_inspector.h"
 #include "adapters/localfs/local_blob_store.h"
+#include "adapters/sandbox/sandboxed_media_processor.h"
 #include "adapters/sqlite/sqlite_metadata_store.h"
 #include "core/durable_file.h"
 #include "core/ids.h"
@@ -23,9 +25,6 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const ServerConfig& config, const
   std::filesystem::path data = std::filesystem::absolute(config.data_dir);
   SHOEBOX_TRY(CreateDirectoriesDurably(data));
   SHOEBOX_ASSIGN(r->store_, sqlite::OpenSqliteMetadataStore((data / "shoebox.db").string()));
-  // The embedded database belongs to this one process: leases still set were held by a
-  // predecessor that crashed, and clients resuming now must not wait for them to lapse.
-  SHOEBOX_TRY(r->store_->Uploads().ReleaseAllLeases());
   SHOEBOX_ASSIGN(r->blobs_, localfs::OpenLocalBlobStore(data));
   SHOEBOX_ASSIGN(r->inspector_, libmagic::OpenLibmagicInspector());
   r->hasher_ = std::make_unique<PasswordHasher>();
@@ -43,17 +42,75 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const ServerConfig& config, const
                                                 *r->blobs_, *r->inspector_, *r->policy_, clock,
                                                 upload_settings, RandomToken(6));
   r->assets_ = std::make_unique<AssetService>(store.Assets(), *r->blobs_, *r->policy_, clock,
-                                              config.trash_retention_days);
+                                              config.trash_retention_days,
+                                              config.playback_max_bit_rate);
+  // Media work: scratch files next to the library (same filesystem, so results are linked in).
+  // One folder per process, so that `shoebox-server jobs` next to a running server never
+  // touches the server's files.
+  std::filesystem::path work = data / "tmp" / "media" / (std::to_string(getpid()) + "-" + RandomToken(4));
+  SHOEBOX_TRY(CreateDirectoriesDurably(work));
+  r->work_dir_ = work;
+  sandbox::SandboxSettings sandbox_settings;
+  sandbox_settings.media_tool =
+      config.media_tool.empty() ? sandbox::DefaultMediaToolPath() : config.media_tool;
+  sandbox_settings.ffmpeg = config.ffmpeg;
+  sandbox_settings.memory_limit_bytes = config.media_memory_limit_mb * 1024 * 1024;
+  sandbox_settings.photo_seconds = config.media_photo_timeout_seconds;
+  sandbox_settings.video_seconds = config.media_video_timeout_seconds;
+  sandbox_settings.max_decode_pixels = config.photo_max_pixels;
+  sandbox_settings.work_dir = work.string();
+  r->processor_ = sandbox::NewSandboxedMediaProcessor(sandbox_settings);
+  MediaSettings media_settings;
+  media_settings.work_dir = work.string();
+  media_settings.image.thumbnail_short_side = static_cast<int>(config.thumbnail_size);
+  media_settings.image.preview_long_side = static_cast<int>(config.preview_size);
+  media_settings.image.quality = static_cast<int>(config.image_quality);
+  media_settings.playback_max_height = static_cast<int>(config.playback_max_height);
+  media_settings.playback_max_bit_rate = config.playback_max_bit_rate;
+  media_settings.saver_photo_max_pixels = config.saver_photo_max_pixels;
+  media_settings.saver_video_max_height = static_cast<int>(config.saver_video_max_height);
+  media_settings.saver_keep_source_days = config.saver_keep_original_days;
+  r->media_ = std::make_unique<MediaService>(store.Assets(), store.Jobs(), *r->blobs_,
+                                             *r->processor_, clock, media_settings);
+  JobRunnerSettings runner_settings;
+  runner_settings.workers = config.job_workers > 0
+                                ? static_cast<int>(config.job_workers)
+                                : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  runner_settings.max_attempts = static_cast<int>(config.job_max_attempts);
+  runner_settings.retry_base_ms = config.job_retry_base_seconds * 1000;
+  runner_settings.instance_id = RandomToken(6);
+  r->runner_ = std::make_unique<JobRunner>(store.Jobs(), *r->media_, clock, runner_settings);
   r->maintenance_ = std::make_unique<MaintenanceService>(*r->uploads_, *r->assets_,
                                                          store.LoginAttempts(), clock);
   r->verify_ = std::make_unique<VerifyService>(store.Assets(), store.Uploads(), *r->blobs_);
   r->api_ = std::make_unique<api::ApiServices>(api::ApiServices{
-      *r->auth_, *r->users_, *r->uploads_, *r->assets_, *r->policy_, store, *r->blobs_,
+      *r->auth_, *r->users_, *r->uploads_, *r->assets_, *r->media_, *r->policy_, store, *r->blobs_,
       *r->inspector_, r->config_, nullptr});
   return r;
 }
 
-Runtime::~Runtime() = default;
+Runtime::~Runtime() {
+  if (runner_) StopJobWorkers();
+  std::error_code ec;
+  if (!work_dir_.empty()) std::filesystem::remove_all(work_dir_, ec);
+}
+
+Result<void> Runtime::TakeOverEmbeddedStore() {
+  // The embedded database belongs to the one server process: leases still set were held by a
+  // predecessor that crashed, and clients resuming now must not wait for them to lapse.
+  SHOEBOX_TRY(store_->Uploads().ReleaseAllLeases());
+  SHOEBOX_TRY(store_->Jobs().ReleaseAllLeases());
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(work_dir_.parent_path(), ec)) {
+    if (entry.path() != work_dir_) std::filesystem::remove_all(entry.path(), ec);
+  }
+  return {};
+}
+
+void Runtime::StopJobWorkers() {
+  processor_->CancelAll();
+  runner_->Stop();
+}
 
 ServerApp::ServerApp(Runtime& runtime)
     : runtime_(runtime), router_(api::BuildRouter(runtime.api())) {
@@ -76,7 +133,10 @@ ServerApp::ServerApp(Runtime& runtime)
 
 ServerApp::~ServerApp() = default;
 
-Result<std::string> ServerApp::Start() { return server_->Start(); }
+Result<std::string> ServerApp::Start() {
+  SHOEBOX_TRY(runtime_.TakeOverEmbeddedStore());
+  return server_->Start();
+}
 
 void ServerApp::Run() {
   std::mutex mutex;
@@ -100,7 +160,9 @@ void ServerApp::Run() {
                     [&] { return done; });
     }
   });
+  runtime_.StartJobWorkers();
   server_->Run();
+  runtime_.StopJobWorkers();
   {
     std::lock_guard lock(mutex);
     done = true;

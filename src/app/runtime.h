@@ -3,12 +3,15 @@
 // from here, so they run the same parts.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 
 #include "api/api.h"
 #include "core/clock.h"
 #include "core/config.h"
+#include "services/job_runner.h"
 #include "services/maintenance_service.h"
+#include "services/media_service.h"
 #include "services/verify_service.h"
 
 namespace shoebox {
@@ -26,6 +29,15 @@ class Runtime {
   AssetService& assets() { return *assets_; }
   MaintenanceService& maintenance() { return *maintenance_; }
   VerifyService& verify() { return *verify_; }
+  MediaService& media() { return *media_; }
+  // Runs due media jobs on the calling thread until none is due (`shoebox-server jobs --run`).
+  Result<int> RunJobsUntilIdle() { return runner_->RunUntilIdle(); }
+  void StartJobWorkers() { runner_->Start(); }
+  // For the server process only: releases upload and job leases of a crashed predecessor and
+  // its scratch files.
+  Result<void> TakeOverEmbeddedStore();
+  // Kills media work in progress (it is retried later) and waits for the workers to stop.
+  void StopJobWorkers();
   MetadataStore& store() { return *store_; }
   BlobStore& blobs() { return *blobs_; }
   api::ApiServices& api() { return *api_; }
@@ -34,9 +46,11 @@ class Runtime {
   Runtime() = default;
 
   ServerConfig config_;
+  std::filesystem::path work_dir_;
   std::unique_ptr<MetadataStore> store_;
   std::unique_ptr<BlobStore> blobs_;
   std::unique_ptr<MediaInspector> inspector_;
+  std::unique_ptr<MediaProcessor> processor_;
   std::unique_ptr<PasswordHasher> hasher_;
   std::unique_ptr<AccessPolicy> policy_;
   std::unique_ptr<UserService> users_;
@@ -45,6 +59,8 @@ class Runtime {
   std::unique_ptr<AssetService> assets_;
   std::unique_ptr<MaintenanceService> maintenance_;
   std::unique_ptr<VerifyService> verify_;
+  std::unique_ptr<MediaService> media_;
+  std::unique_ptr<JobRunner> runner_;
   std::unique_ptr<api::ApiServices> api_;
 };
 

@@ -123,6 +123,43 @@ int Verify(const CommonFlags& flags, bool quiet) {
   return report->clean() ? 0 : 2;
 }
 
+int Jobs(const CommonFlags& flags, const std::string& rerun, const std::string& only,
+         bool run_now) {
+  auto config = LoadConfig(flags);
+  if (!config) return Fail(config.error());
+  SystemClock clock;
+  auto runtime = Runtime::Open(*config, clock);
+  if (!runtime) return Fail(runtime.error());
+  MediaService& media = (*runtime)->media();
+  if (!rerun.empty()) {
+    auto kind = ParseJobKind(rerun);
+    if (!kind) return Fail(MakeError(ErrorCode::kBadRequest, "unknown job kind " + rerun));
+    std::optional<MediaKind> only_kind;
+    if (only == "photo") only_kind = MediaKind::kPhoto;
+    if (only == "video") only_kind = MediaKind::kVideo;
+    auto queued = media.Rerun(*kind, only_kind);
+    if (!queued) return Fail(queued.error());
+    std::printf("queued %lld %s job(s)\n", (long long)*queued, rerun.c_str());
+  }
+  if (run_now) {
+    auto ran = (*runtime)->RunJobsUntilIdle();
+    if (!ran) return Fail(ran.error());
+    std::printf("ran %d job(s)\n", *ran);
+  }
+  auto overview = media.Overview(20);
+  if (!overview) return Fail(overview.error());
+  std::printf("%-14s %8s %8s %8s\n", "kind", "queued", "running", "failed");
+  for (const JobCounts& c : overview->counts) {
+    std::printf("%-14s %8lld %8lld %8lld\n", std::string(JobKindName(c.kind)).c_str(),
+                (long long)c.queued, (long long)c.running, (long long)c.failed);
+  }
+  for (const Job& job : overview->failed) {
+    std::printf("failed\t%s\t%s\t%s\n", std::string(JobKindName(job.kind)).c_str(),
+                job.asset_id.c_str(), job.last_error.c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -160,6 +197,19 @@ int main(int argc, char** argv) {
   CommonFlags config_flags;
   AddCommonFlags(*config, config_flags, true);
 
+  auto* jobs = cli.add_subcommand(
+      "jobs", "show the media job queue (depth per kind, failures); re-run a kind for all assets");
+  CommonFlags jobs_flags;
+  AddCommonFlags(*jobs, jobs_flags, false);
+  std::string rerun_kind, rerun_only;
+  bool run_now = false;
+  jobs->add_option("--rerun", rerun_kind,
+                   "queue this kind again for every asset: metadata, thumbnails, playback, "
+                   "storage_saver, purge_source");
+  jobs->add_option("--only", rerun_only, "with --rerun: only photos or only videos")
+      ->check(CLI::IsMember({"photo", "video"}));
+  jobs->add_flag("--run", run_now, "run due jobs here until none is left (no server needed)");
+
   cli.add_subcommand("version", "print the version");
 
   CLI11_PARSE(cli, argc, argv);
@@ -173,6 +223,7 @@ int main(int argc, char** argv) {
     return CreateUser(admin_flags, new_user);
   }
   if (cli.got_subcommand(verify)) return Verify(verify_flags, quiet);
+  if (cli.got_subcommand(jobs)) return Jobs(jobs_flags, rerun_kind, rerun_only, run_now);
   if (cli.got_subcommand(config)) {
     auto loaded = LoadConfig(config_flags);
     if (!loaded) return Fail(loaded.error());

@@ -11,6 +11,17 @@ using UnixMillis = std::int64_t;
 
 inline constexpr UnixMillis kMillisPerDay = 24LL * 3600 * 1000;
 
+// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil); no
+// validation of the date.
+constexpr std::int64_t DaysFromCivil(int y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
 // Thread-safe.
 class Clock {
  public:

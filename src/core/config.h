@@ -49,6 +49,25 @@ struct ServerConfig {
   bool cookie_secure = false;
   // [maintenance]
   std::int64_t maintenance_interval_seconds = 300;
+  // [jobs] Media job workers of this instance; 0 means one per core.
+  std::int64_t job_workers = 0;
+  std::int64_t job_max_attempts = 5;
+  std::int64_t job_retry_base_seconds = 30;
+  // [media] Every decode runs in the sandboxed helper under these limits.
+  std::string media_tool;  // path of shoebox-media; empty: next to shoebox-server
+  std::string ffmpeg = "ffmpeg";
+  std::int64_t media_memory_limit_mb = 3072;
+  std::int64_t media_photo_timeout_seconds = 60;
+  std::int64_t media_video_timeout_seconds = 3600;
+  std::int64_t thumbnail_size = 250;   // short side, WebP
+  std::int64_t preview_size = 1440;    // long side, JPEG
+  std::int64_t image_quality = 80;
+  std::int64_t playback_max_height = 1080;
+  std::int64_t playback_max_bit_rate = 20'000'000;  // originals above it are transcoded too
+  // [storage_saver]
+  std::int64_t saver_photo_max_pixels = 16'000'000;
+  std::int64_t saver_video_max_height = 1080;
+  std::int64_t saver_keep_original_days = 30;
   // [log]
   std::string log_level = "info";
   std::string log_format = "json";

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -75,6 +76,12 @@ class BlobStore {
   virtual Result<void> CommitStaging(const std::string& upload_id, const std::string& key) = 0;
   virtual Result<std::unique_ptr<BlobReader>> Read(const std::string& key, std::int64_t offset,
                                                    std::int64_t length) = 0;
+  // Stores the local file `file` (of the process's work folder) durably as the new key `key`,
+  // consuming the file. kConflict if `key` exists. For derived and converted files.
+  virtual Result<void> PutFile(const std::string& key, const std::string& file) = 0;
+  // A local path where `key`'s bytes can be read in place, when the store keeps files locally
+  // (decoders read it directly; other stores are copied to the work folder first).
+  virtual std::optional<std::string> LocalPath(const std::string& key) = 0;
   virtual Result<BlobInfo> Stat(const std::string& key) = 0;
   // Idempotent: removing a missing key succeeds.
   virtual Result<void> Remove(const std::string& key) = 0;

@@ -62,6 +62,8 @@ class MediaProcessor {
                                     const PhotoConversion& conversion) = 0;
   // Whether HEIC can be written here (an HEVC encoder is present).
   virtual bool CanWriteHeic() = 0;
+  // Stops every operation in progress and refuses new ones (kUnavailable), for shutdown.
+  virtual void CancelAll() = 0;
 };
 
 }  // namespace shoebox

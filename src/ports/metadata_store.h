@@ -272,6 +272,9 @@ class JobRepository {
   // Stops retrying; the asset's media state becomes failed with `error`.
   virtual Result<bool> GiveUp(std::int64_t id, const std::string& holder,
                               const std::string& error, UnixMillis now) = 0;
+  // Puts every running job back in the queue. Only for a store that a single process uses (the
+  // embedded SQLite store at start-up): their worker is gone.
+  virtual Result<void> ReleaseAllLeases() = 0;
   virtual Result<std::vector<JobCounts>> Counts() = 0;
   virtual Result<std::vector<Job>> ListFailed(int limit) = 0;
   // Earliest run_after of a queued job, for a worker deciding how long to sleep.

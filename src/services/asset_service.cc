@@ -1,5 +1,9 @@
 #include "services/asset_service.h"
 
+#include <filesystem>
+
+#include "services/media_rules.h"
+
 #include "core/hashing.h"
 #include "core/ids.h"
 #include "core/text.h"
@@ -72,19 +76,79 @@ Result<ChecksumLookup> AssetService::Exist(const Caller& caller,
   return ChecksumLookup{std::move(matches)};
 }
 
-Result<OriginalContent> AssetService::OpenOriginal(const Caller& caller,
-                                                   const std::string& asset_id,
-                                                   std::int64_t offset,
-                                                   std::optional<std::int64_t> length) {
+Result<StoredFile> AssetService::Describe(const Caller& caller, const std::string& asset_id,
+                                          AssetFile file) {
   SHOEBOX_ASSIGN(Asset asset, policy_.OwnedAsset(caller, asset_id));
-  std::int64_t size = asset.size_bytes;
-  std::int64_t count = length.value_or(size - offset);
-  if (offset < 0 || count < 0 || offset + count > size || (offset >= size && size > 0)) {
-    return MakeError(ErrorCode::kRangeNotSatisfiable,
-                     "the file has " + std::to_string(size) + " bytes");
+  StoredFile out;
+  auto derived = [&](const std::string& key, const char* mime) -> Result<StoredFile> {
+    if (key.empty()) {
+      return MakeError(ErrorCode::kMediaNotReady,
+                       asset.media_state == MediaState::kFailed
+                           ? "this file could not be processed: " + asset.media_error
+                           : "not made yet; try again shortly");
+    }
+    SHOEBOX_ASSIGN(BlobInfo info, blobs_.Stat(key));
+    std::string name = std::filesystem::path(key).filename().string();
+    return StoredFile{asset, key, info.size, mime, "\"" + name + "\"", name, true};
+  };
+  switch (file) {
+    case AssetFile::kOriginal:
+      return StoredFile{asset, asset.blob_key, asset.size_bytes,
+                        asset.converted() ? StoredMimeType(asset.blob_key) : asset.mime_type,
+                        "\"" + asset.stored_sha256() + "\"",
+                        asset.converted() ? std::filesystem::path(asset.blob_key).filename().string()
+                                          : asset.original_name,
+                        false};
+    case AssetFile::kSource:
+      if (!asset.converted()) return Describe(caller, asset_id, AssetFile::kOriginal);
+      if (asset.source_key.empty()) {
+        return MakeError(ErrorCode::kSourceExpired,
+                         "the original was kept for a while after Storage saver converted it, "
+                         "and is deleted now");
+      }
+      return StoredFile{asset, asset.source_key, asset.source_size_bytes, asset.mime_type,
+                        "\"" + asset.sha256 + "\"", asset.original_name, false};
+    case AssetFile::kThumbnail: return derived(asset.thumbnail_key, "image/webp");
+    case AssetFile::kPreview: return derived(asset.preview_key, "image/jpeg");
+    case AssetFile::kPlayback:
+      if (!asset.playback_key.empty()) return derived(asset.playback_key, "video/mp4");
+      if (asset.kind != MediaKind::kVideo) return MakeError(ErrorCode::kNotFound, "not a video");
+      if (asset.media_state == MediaState::kPending || asset.media.video_codec.empty() ||
+          !BrowserPlayable(asset, playback_max_bit_rate_)) {
+        return derived("", "video/mp4");  // a web version is (or was to be) made
+      }
+      return Describe(caller, asset_id, AssetFile::kOriginal);
   }
-  SHOEBOX_ASSIGN(auto reader, blobs_.Read(asset.blob_key, offset, count));
-  return OriginalContent{std::move(asset), offset, count, std::move(reader)};
+  return MakeError(ErrorCode::kNotFound, "no such file");
+}
+
+Result<std::unique_ptr<BlobReader>> AssetService::Open(const StoredFile& file,
+                                                       std::int64_t offset, std::int64_t length) {
+  if (offset < 0 || length < 0 || offset + length > file.size ||
+      (offset >= file.size && file.size > 0)) {
+    return MakeError(ErrorCode::kRangeNotSatisfiable,
+                     "the file has " + std::to_string(file.size) + " bytes");
+  }
+  return blobs_.Read(file.key, offset, length);
+}
+
+Result<std::vector<MonthBucket>> AssetService::Buckets(const Caller& caller,
+                                                       AssetVisibility visibility) {
+  return assets_.MonthBuckets(caller.user.id, visibility);
+}
+
+Result<Asset> AssetService::RestoreSource(const Caller& caller, const std::string& asset_id) {
+  SHOEBOX_ASSIGN(Asset asset, policy_.OwnedAsset(caller, asset_id));
+  if (!asset.converted()) return asset;
+  if (asset.source_key.empty()) {
+    return MakeError(ErrorCode::kSourceExpired, "the original is no longer kept");
+  }
+  auto restored = assets_.RevertConversion(asset.id);
+  if (!restored && restored.error().code == ErrorCode::kConflict) {
+    return MakeError(ErrorCode::kSourceExpired, "the original is no longer kept");
+  }
+  if (restored) SHOEBOX_TRY(DeleteOwedBlobs());
+  return restored;
 }
 
 Result<Asset> AssetService::UpdateFlags(const Caller& caller, const std::string& asset_id,

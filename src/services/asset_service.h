@@ -27,11 +27,18 @@ struct AssetListRequest {
   int limit = 100;
 };
 
-struct OriginalContent {
+// The files an asset has: what was stored, the uploaded original kept after a Storage saver
+// conversion, and the derived files.
+enum class AssetFile { kOriginal, kSource, kThumbnail, kPreview, kPlayback };
+
+struct StoredFile {
   Asset asset;
-  std::int64_t offset = 0;
-  std::int64_t length = 0;
-  std::unique_ptr<BlobReader> reader;
+  std::string key;
+  std::int64_t size = 0;
+  std::string mime_type;
+  std::string etag;       // quoted; changes whenever the bytes do
+  std::string file_name;  // for Content-Disposition
+  bool immutable = false; // the URL's bytes never change (derived files have versioned keys)
 };
 
 struct ChecksumLookup {
@@ -43,19 +50,29 @@ class AssetService {
   static constexpr std::size_t kMaxChecksumsPerLookup = 20000;
 
   AssetService(AssetRepository& assets, BlobStore& blobs, AccessPolicy& policy,
-               const Clock& clock, std::int64_t trash_retention_days)
+               const Clock& clock, std::int64_t trash_retention_days,
+               std::int64_t playback_max_bit_rate = 20'000'000)
       : assets_(assets), blobs_(blobs), policy_(policy), clock_(clock),
-        trash_retention_days_(trash_retention_days) {}
+        trash_retention_days_(trash_retention_days),
+        playback_max_bit_rate_(playback_max_bit_rate) {}
 
   // kBadRequest for a malformed cursor or a limit outside 1..1000.
   Result<AssetPage> List(const Caller& caller, const AssetListRequest& request);
   Result<Asset> Get(const Caller& caller, const std::string& asset_id);
   // kBadRequest for more than kMaxChecksumsPerLookup or a malformed checksum.
   Result<ChecksumLookup> Exist(const Caller& caller, const std::vector<std::string>& sha256s);
-  // Opens [offset, offset+length) of the original; length nullopt means to the end.
-  // kRangeNotSatisfiable when the range is outside the file.
-  Result<OriginalContent> OpenOriginal(const Caller& caller, const std::string& asset_id,
-                                       std::int64_t offset, std::optional<std::int64_t> length);
+  // Which stored file is `file` of the asset: kMediaNotReady for a derived file not made (yet,
+  // or its making failed), kSourceExpired for a converted asset's original once let go,
+  // kNotFound for a file the asset cannot have (a photo's playback).
+  Result<StoredFile> Describe(const Caller& caller, const std::string& asset_id, AssetFile file);
+  // Opens [offset, offset+length) of a described file. kRangeNotSatisfiable outside it.
+  Result<std::unique_ptr<BlobReader>> Open(const StoredFile& file, std::int64_t offset,
+                                           std::int64_t length);
+  // Asset counts per month of capture, newest first.
+  Result<std::vector<MonthBucket>> Buckets(const Caller& caller, AssetVisibility visibility);
+  // Storage saver undone while the original is kept: the original is the asset again and the
+  // asset's quality becomes Original. kSourceExpired when it is gone.
+  Result<Asset> RestoreSource(const Caller& caller, const std::string& asset_id);
   Result<Asset> UpdateFlags(const Caller& caller, const std::string& asset_id,
                             const AssetFlagsPatch& patch);
   Result<void> Trash(const Caller& caller, const std::string& asset_id);
@@ -74,6 +91,7 @@ class AssetService {
   AccessPolicy& policy_;
   const Clock& clock_;
   std::int64_t trash_retention_days_;
+  std::int64_t playback_max_bit_rate_;
 };
 
 }  // namespace shoebox

@@ -104,6 +104,15 @@ Result<UploadMetadata> ParseUploadMetadata(std::string_view header) {
         return MakeError(ErrorCode::kBadRequest,
                          "Upload-Metadata: mtime must be Unix seconds or an RFC 3339 time");
       }
+    } else if (key == "quality") {
+      if (value == "original") {
+        metadata.quality = Quality::kOriginal;
+      } else if (value == "storage-saver" || value == "storage_saver") {
+        metadata.quality = Quality::kStorageSaver;
+      } else {
+        return MakeError(ErrorCode::kBadRequest,
+                         "Upload-Metadata: quality must be original or storage-saver");
+      }
     } else if (key == "device_id" || key == "device_asset_id") {
       if (value.size() > 512 || !IsCleanUtf8(value)) {
         return MakeError(ErrorCode::kBadRequest,
@@ -574,7 +583,14 @@ Result<UploadStatus> UploadService::Finalize(Upload upload, const std::string& s
     asset.size_bytes = upload.length;
     asset.file_mtime = upload.metadata.mtime;
     asset.taken_at = TakenAt(upload);
+    asset.media.taken_source = upload.metadata.mtime ? "mtime" : "upload";
     asset.uploaded_at = now;
+    if (upload.metadata.quality) {
+      asset.quality = *upload.metadata.quality;
+    } else {
+      SHOEBOX_ASSIGN(User owner, users_.Get(upload.owner_id));
+      asset.quality = owner.default_quality;
+    }
     asset.device_id = upload.metadata.device_id;
     asset.device_asset_id = upload.metadata.device_asset_id;
     auto completed = uploads_.Complete(upload.id, holder, asset, now, now + kCompletedRetentionMs);

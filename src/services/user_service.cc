@@ -83,6 +83,7 @@ Result<User> UserService::Change(const std::string& id, const UserChange& change
   patch.is_admin = change.is_admin;
   patch.disabled = change.disabled;
   patch.quota_bytes = change.quota_bytes;
+  patch.default_quality = change.default_quality;
   if (change.name && (change.name->empty() || change.name->size() > 200 || !IsCleanUtf8(*change.name))) {
     return MakeError(ErrorCode::kBadRequest, "the name must be 1 to 200 printable characters");
   }

@@ -26,6 +26,7 @@ struct UserChange {
   std::optional<bool> is_admin;
   std::optional<bool> disabled;
   std::optional<std::optional<std::int64_t>> quota_bytes;
+  std::optional<Quality> default_quality;
 };
 
 class UserService {

@@ -38,9 +38,9 @@ Result<VerifyReport> VerifyService::Run(
       auto reader = blobs_.Read(asset.blob_key, 0, asset.size_bytes);
       bool read_ok = reader && HashInto(**reader, hash);
       std::string actual = read_ok ? hash.FinishHex() : "unreadable";
-      if (actual != asset.sha256) {
+      if (actual != asset.stored_sha256()) {
         report.problems.push_back({VerifyProblem::Kind::kChanged, asset.blob_key, asset.id,
-                                   "sha256 " + actual + ", expected " + asset.sha256});
+                                   "sha256 " + actual + ", expected " + asset.stored_sha256()});
       }
     }
     ++report.assets_checked;

@@ -207,6 +207,26 @@ class LocalBlobStore final : public BlobStore {
     return OpenRange(root_ / key, offset, length);
   }
 
+  Result<void> PutFile(const std::string& key, const std::string& file) override {
+    if (!IsValidKey(key)) return InvalidKey(key);
+    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ErrorFromErrno(errno, "open " + file);
+    int synced = ::fsync(fd);
+    int saved = errno;
+    ::close(fd);
+    if (synced != 0) return ErrorFromErrno(saved, "fsync " + file);
+    fs::path target = root_ / key;
+    SHOEBOX_TRY(CreateDirectoriesDurably(target.parent_path()));
+    SHOEBOX_TRY(LinkDurably(file, target));
+    ::unlink(file.c_str());
+    return {};
+  }
+
+  std::optional<std::string> LocalPath(const std::string& key) override {
+    if (!IsValidKey(key)) return std::nullopt;
+    return (root_ / key).string();
+  }
+
   Result<BlobInfo> Stat(const std::string& key) override {
     if (!IsValidKey(key)) return InvalidKey(key);
     struct stat st {};

@@ -18,15 +18,6 @@ std::optional<int> Digits(std::string_view text, std::size_t at, std::size_t cou
 
 }  // namespace
 
-std::int64_t DaysFromCivil(int y, unsigned m, unsigned d) {
-  // Howard Hinnant's days_from_civil.
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
 
 std::optional<int> ParseUtcOffset(std::string_view text) {
   while (!text.empty() && text.front() == ' ') text.remove_prefix(1);

@@ -17,9 +17,6 @@ struct CaptureTime {
   UnixMillis Instant() const { return local - utc_offset_minutes.value_or(0) * 60'000LL; }
 };
 
-// Days since 1970-01-01 of a proleptic Gregorian date (no validation).
-std::int64_t DaysFromCivil(int year, unsigned month, unsigned day);
-
 // "YYYY:MM:DD HH:MM:SS" (EXIF) or ISO 8601 "YYYY-MM-DDTHH:MM:SS[.fff][Z|+HH:MM|+HHMM]".
 // Rejects all-zero and out-of-range dates (cameras write "0000:00:00 00:00:00").
 std::optional<CaptureTime> ParseDateTime(std::string_view text);

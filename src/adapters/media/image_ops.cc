@@ -88,7 +88,13 @@ Result<void> MakeImageDerivatives(const std::string& source, const ImageTargets&
     int w = preview.width(), h = preview.height();
     double scale = static_cast<double>(t.thumbnail_short_side) / std::min(w, h);
     VImage thumb = scale < 1.0 ? preview.resize(scale, VImage::option()->set("kernel", VIPS_KERNEL_LANCZOS3))
-                               : preview;
+                               : preview.copy();
+    // libvips 8.14's webpsave ignores `strip`: drop the metadata (EXIF with GPS, XMP, IPTC, ICC)
+    // from the image itself.
+    for (const char* field : {VIPS_META_EXIF_NAME, VIPS_META_XMP_NAME, VIPS_META_IPTC_NAME,
+                              VIPS_META_ICC_NAME}) {
+      if (thumb.get_typeof(field) != 0) thumb.remove(field);
+    }
     thumb.webpsave(t.thumbnail.c_str(),
                    VImage::option()->set("Q", t.quality)->set("strip", true)->set("effort", 2));
     VImage flat = preview.has_alpha()

@@ -26,7 +26,7 @@ void SetLimit(int resource, std::int64_t value) {
 
 Result<ChildOutcome> RunChild(const std::vector<std::string>& argv,
                               const std::map<std::string, std::string>& env,
-                              const ChildLimits& limits) {
+                              const ChildLimits& limits, const std::atomic<bool>* cancel) {
   // Everything the child needs is built before fork: after it, only async-signal-safe calls.
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -92,7 +92,11 @@ Result<ChildOutcome> RunChild(const std::vector<std::string>& argv,
       kill(-pid, SIGKILL);
       break;
     }
-    int ready = poll(fds, 2, static_cast<int>(std::min<std::int64_t>(left, 1000)));
+    if (cancel != nullptr && cancel->load()) {
+      kill(-pid, SIGKILL);
+      break;
+    }
+    int ready = poll(fds, 2, static_cast<int>(std::min<std::int64_t>(left, 200)));
     if (ready < 0 && errno != EINTR) break;
     for (pollfd& p : fds) {
       if (p.fd < 0 || (p.revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
@@ -131,6 +135,9 @@ Result<ChildOutcome> RunChild(const std::vector<std::string>& argv,
     }
   }
   kill(-pid, SIGKILL);  // anything the child left running in its group
+  if (cancel != nullptr && cancel->load()) {
+    return MakeError(ErrorCode::kUnavailable, "stopped: the server is shutting down");
+  }
   if (WIFEXITED(status)) outcome.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) outcome.signal = WTERMSIG(status);
   return outcome;

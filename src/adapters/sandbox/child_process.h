@@ -2,6 +2,7 @@
 // work on untrusted input: whatever the child does, the caller gets an outcome back.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -31,8 +32,9 @@ struct ChildOutcome {
 // child's whole environment. The child runs in its own process group, with no inherited
 // descriptors but stdio (stdin is /dev/null), and dies with the parent. kUnavailable when it
 // cannot be started.
+// When `*cancel` becomes true the child is killed and kUnavailable returned.
 Result<ChildOutcome> RunChild(const std::vector<std::string>& argv,
                               const std::map<std::string, std::string>& env,
-                              const ChildLimits& limits);
+                              const ChildLimits& limits, const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace shoebox::sandbox

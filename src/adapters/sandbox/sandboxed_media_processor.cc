@@ -141,11 +141,14 @@ class SandboxedMediaProcessor final : public MediaProcessor {
     return can_write_heic_;
   }
 
+  void CancelAll() override { cancelled_ = true; }
+
  private:
   Result<nlohmann::json> RunTool(std::vector<std::string> args, std::int64_t seconds,
                                  const std::string& what) {
     args.insert(args.begin(), s_.media_tool);
-    auto outcome = RunChild(args, env_, Limits(seconds));
+    if (cancelled_) return MakeError(ErrorCode::kUnavailable, "stopped: the server is shutting down");
+    auto outcome = RunChild(args, env_, Limits(seconds), &cancelled_);
     if (!outcome) return outcome.error();
     return Interpret(*outcome, what);
   }
@@ -167,7 +170,8 @@ class SandboxedMediaProcessor final : public MediaProcessor {
 
   Result<void> RunFfmpeg(const std::vector<std::string>& args, std::int64_t seconds,
                          const std::string& what) {
-    auto outcome = RunChild(args, env_, Limits(seconds));
+    if (cancelled_) return MakeError(ErrorCode::kUnavailable, "stopped: the server is shutting down");
+    auto outcome = RunChild(args, env_, Limits(seconds), &cancelled_);
     if (!outcome) return outcome.error();
     if (outcome->exit_code == 0 && !outcome->timed_out && outcome->signal == 0) return {};
     if (outcome->exit_code > 0 && !outcome->timed_out) {
@@ -192,6 +196,7 @@ class SandboxedMediaProcessor final : public MediaProcessor {
   std::map<std::string, std::string> env_;
   std::once_flag heic_once_;
   bool can_write_heic_ = false;
+  std::atomic<bool> cancelled_{false};
 };
 
 }  // namespace

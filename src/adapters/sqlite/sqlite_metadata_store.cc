@@ -154,6 +154,8 @@ constexpr const char kFailJob[] =
     "RETURNING asset_id";
 constexpr const char kMarkAssetFailed[] =
     "UPDATE assets SET media_state = 'failed', media_error = ?2 WHERE id = ?1";
+constexpr const char kReleaseJobLeases[] =
+    "UPDATE jobs SET state = 'queued', lease_holder = '', lease_until = 0 WHERE state = 'running'";
 constexpr const char kCountJobs[] = "SELECT kind, state, COUNT(*) FROM jobs GROUP BY kind, state";
 constexpr const char kSelectFailedJobs[] =
     "SELECT id, kind, asset_id, state, attempts, run_after, last_error, updated_at FROM jobs "
@@ -190,8 +192,8 @@ constexpr const char kApplyConversion[] =
     "WHERE id = ?1 AND content_sha256 = ''";
 constexpr const char kRevertConversion[] =
     "UPDATE assets SET blob_key = source_key, size_bytes = source_size_bytes, "
-    "content_sha256 = '', source_key = '', source_size_bytes = 0, source_until = NULL "
-    "WHERE id = ?1 AND source_key != ''";
+    "content_sha256 = '', source_key = '', source_size_bytes = 0, source_until = NULL, "
+    "quality = 'original' WHERE id = ?1 AND source_key != ''";
 constexpr const char kDropSource[] =
     "UPDATE assets SET source_key = '', source_until = NULL WHERE id = ?1";
 constexpr const char kSelectQuota[] = "SELECT quota_bytes, used_bytes FROM users WHERE id = ?1";
@@ -780,7 +782,15 @@ class SqliteAssets final : public AssetRepository {
 
   Result<Asset> UpdateMedia(const std::string& id, const MediaPatch& patch) override {
     return db_.Write<Asset>([&](Connection& c) -> Result<Asset> {
-      SHOEBOX_TRY(GetIn(c, id));
+      SHOEBOX_ASSIGN(Asset before, GetIn(c, id));
+      // Derived files replaced by new ones are owed a deletion.
+      for (auto [old_key, new_key] : {std::pair{&before.thumbnail_key, &patch.thumbnail_key},
+                                      std::pair{&before.preview_key, &patch.preview_key},
+                                      std::pair{&before.playback_key, &patch.playback_key}}) {
+        if (*new_key && !old_key->empty() && **new_key != *old_key) {
+          SHOEBOX_TRY(QueueBlobDeletion(c, *old_key, before.uploaded_at));
+        }
+      }
       auto apply = [&](const char* sql, auto&& bind) -> Result<void> {
         SHOEBOX_ASSIGN(auto s, c.Prepare(sql));
         s.Bind(1, id);
@@ -947,7 +957,7 @@ class SqliteUploads final : public UploadRepository {
       s.Bind(14, u.final_key).Bind(15, u.asset_id).Bind(16, u.duplicate);
       s.Bind(17, u.created_at).Bind(18, u.updated_at).Bind(19, u.expires_at);
       s.Bind(20, lease_holder).Bind(21, lease_until);
-      s.Bind(22, u.metadata.quality ? QualityName(*u.metadata.quality) : std::string_view());
+      s.Bind(22, u.metadata.quality ? QualityName(*u.metadata.quality) : std::string_view(""));
       return s.Run();
     });
   }
@@ -1172,7 +1182,7 @@ class SqliteJobs final : public JobRepository {
     return db_.Write<std::int64_t>([&](Connection& c) -> Result<std::int64_t> {
       SHOEBOX_ASSIGN(auto s, c.Prepare(kInsertJobsForAll));
       s.Bind(1, JobKindName(kind)).Bind(2, now);
-      s.Bind(3, only ? MediaKindName(*only) : std::string_view());
+      s.Bind(3, only ? MediaKindName(*only) : std::string_view(""));
       SHOEBOX_TRY(s.Run());
       return static_cast<std::int64_t>(s.Changes());
     });
@@ -1234,6 +1244,13 @@ class SqliteJobs final : public JobRepository {
       mark.Bind(1, asset_id).Bind(2, error);
       SHOEBOX_TRY(mark.Run());
       return true;
+    });
+  }
+
+  Result<void> ReleaseAllLeases() override {
+    return db_.Write<void>([&](Connection& c) -> Result<void> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kReleaseJobLeases));
+      return s.Run();
     });
   }
 
