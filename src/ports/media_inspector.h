@@ -1,5 +1,6 @@
 // The MediaInspector port: what kind of media a file is, from its first bytes alone (never from
-// its name). Adapter: libmagic now; the media pipeline adds header parsing for dimensions.
+// its name), and a photo's pixel dimensions from its header. Adapter: libmagic plus a header
+// reader.
 #pragma once
 
 #include <cstdint>

@@ -288,7 +288,10 @@ Result<void> MediaService::Convert(const Asset& asset) {
     (void)blobs_.Remove(key);
     return applied.error().code == ErrorCode::kConflict ? Result<void>() : Result<void>(applied.error());
   }
-  return jobs_.Enqueue({{JobKind::kPurgeSource, asset.id, conversion.keep_source_until}}, now);
+  // The stored file changed: read its metadata (dimensions) and make its derivatives again.
+  return jobs_.Enqueue({{JobKind::kPurgeSource, asset.id, conversion.keep_source_until},
+                        {JobKind::kMetadata, asset.id, now}},
+                       now);
 }
 
 Result<void> MediaService::PurgeSource(const Asset& asset) {

@@ -1,5 +1,7 @@
 #include "adapters/libmagic/libmagic_inspector.h"
 
+#include "adapters/libmagic/image_header.h"
+
 #include <magic.h>
 
 #include <mutex>
@@ -64,6 +66,12 @@ class LibmagicInspector final : public MediaInspector {
     probe.mime_type = mime;
     for (const KnownType& known : kKnownTypes) {
       if (known.mime == mime) probe.kind = known.kind;
+    }
+    if (probe.kind == MediaKind::kPhoto) {
+      if (auto dimensions = ImageDimensions(mime, head)) {
+        probe.width = dimensions->first;
+        probe.height = dimensions->second;
+      }
     }
     return probe;
   }

@@ -89,11 +89,18 @@ Result<void> MakeImageDerivatives(const std::string& source, const ImageTargets&
     double scale = static_cast<double>(t.thumbnail_short_side) / std::min(w, h);
     VImage thumb = scale < 1.0 ? preview.resize(scale, VImage::option()->set("kernel", VIPS_KERNEL_LANCZOS3))
                                : preview.copy();
-    // libvips 8.14's webpsave ignores `strip`: drop the metadata (EXIF with GPS, XMP, IPTC, ICC)
-    // from the image itself.
-    for (const char* field : {VIPS_META_EXIF_NAME, VIPS_META_XMP_NAME, VIPS_META_IPTC_NAME,
-                              VIPS_META_ICC_NAME}) {
-      if (thumb.get_typeof(field) != 0) thumb.remove(field);
+    // libvips 8.14's webpsave ignores `strip` and rebuilds EXIF from the parsed exif-* fields:
+    // drop every metadata field (EXIF with GPS, XMP, IPTC, ICC) from the image itself.
+    {
+      char** fields = vips_image_get_fields(thumb.get_image());
+      for (char** f = fields; *f != nullptr; ++f) {
+        std::string_view name(*f);
+        if (name.starts_with("exif") || name.starts_with("xmp") || name.starts_with("iptc") ||
+            name.starts_with("icc") || name == VIPS_META_ORIENTATION) {
+          thumb.remove(*f);
+        }
+      }
+      g_strfreev(fields);
     }
     thumb.webpsave(t.thumbnail.c_str(),
                    VImage::option()->set("Q", t.quality)->set("strip", true)->set("effort", 2));

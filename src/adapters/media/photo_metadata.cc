@@ -41,7 +41,20 @@ std::string XmpText(const Exiv2::XmpData& xmp, const char* name) {
 }
 
 std::optional<double> RationalAt(const Exiv2::Exifdatum* d, long index) {
-  if (d == nullptr || static_cast<long>(d->count()) <= index) return std::nullopt;
+  if (d == nullptr) return std::nullopt;
+  if (d->typeId() == Exiv2::asciiString) {
+    // Some phones write numbers as text ("52 deg 0' 50.00\"", "52,0,50"): take the index-th
+    // number in it.
+    static const std::regex number(R"([0-9]+(?:\.[0-9]+)?)");
+    std::string text = d->toString();
+    long i = 0;
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), number);
+         it != std::sregex_iterator(); ++it, ++i) {
+      if (i == index) return std::atof(it->str().c_str());
+    }
+    return std::nullopt;
+  }
+  if (static_cast<long>(d->count()) <= index) return std::nullopt;
   Exiv2::Rational r = d->toRational(index);
   if (r.second == 0) return std::nullopt;
   return static_cast<double>(r.first) / r.second;
@@ -163,10 +176,18 @@ void ReadPlace(const Exiv2::ExifData& exif, const Exiv2::XmpData& xmp, MediaInfo
   }
 }
 
+std::string ExifTextByTag(const Exiv2::ExifData& exif, std::uint16_t tag, const char* group) {
+  const Exiv2::Exifdatum* d = FindExif(exif, Exiv2::ExifKey(tag, group));
+  return d == nullptr ? "" : Trimmed(d->toString());
+}
+
 void ReadCamera(const Exiv2::ExifData& exif, const Exiv2::XmpData& xmp, MediaInfo& info) {
+  // Make and Model belong in IFD0; some phones (HTC) put them in the Exif IFD instead.
   info.make = ExifText(exif, "Exif.Image.Make");
+  if (info.make.empty()) info.make = ExifTextByTag(exif, 0x010f, "Photo");
   if (info.make.empty()) info.make = Trimmed(XmpText(xmp, "Xmp.tiff.Make"));
   info.model = ExifText(exif, "Exif.Image.Model");
+  if (info.model.empty()) info.model = ExifTextByTag(exif, 0x0110, "Photo");
   if (info.model.empty()) info.model = Trimmed(XmpText(xmp, "Xmp.tiff.Model"));
   info.lens = ExifText(exif, "Exif.Photo.LensModel");
   if (info.lens.empty()) info.lens = Trimmed(XmpText(xmp, "Xmp.aux.Lens"));
