@@ -1,23 +1,31 @@
 #!/usr/bin/env bash
 # Runs one thumbnail/preview peer under GNU time and prints its JSON line with the peak RSS.
-#   bench/media/run_peer.sh sharp|vipsthumbnail DIR OUTDIR [peer options...]
+#   bench/media/run_peer.sh shoebox|sharp|vipsthumbnail DIR OUTDIR [peer options...]
 # e.g. bench/media/run_peer.sh sharp /tmp/photos /tmp/out-sharp --concurrency 2
+#      bench/media/run_peer.sh shoebox /tmp/photos /tmp/out-shoebox --ext jpg
+# Works from any directory (DIR and OUTDIR are taken relative to the current one).
 # The inputs are read once first (untimed) so that every peer starts with them in the page cache.
 # Adds to the peer's line: peak_rss_mb (GNU time's %M), wall_seconds (%e: the whole command,
 # start-up included; "seconds" stays the peer's own timing of its photo loop) and rss_scope.
 # Caveat on %M: it is the largest peak RSS of any ONE process of the tree (the kernel's
 # ru_maxrss of waited-for children is a maximum, not a sum). For sharp that is the node process,
-# which does all the work: exact. For vipsthumbnail, xargs runs JOBS (default: cores)
-# vipsthumbnail processes at once, so the footprint of the run is up to JOBS times the figure.
+# which does all the work: exact. For vipsthumbnail and shoebox, xargs runs JOBS (default:
+# cores) vipsthumbnail or shoebox-media processes at once, so the footprint of the run is up to
+# JOBS times the figure (for shoebox, that is also what the server's job workers hold at once).
 set -euo pipefail
-usage() { echo "usage: run_peer.sh sharp|vipsthumbnail DIR OUTDIR [peer options...]" >&2; exit 2; }
+usage() { echo "usage: run_peer.sh shoebox|sharp|vipsthumbnail DIR OUTDIR [peer options...]" >&2; exit 2; }
 (( $# >= 3 )) || usage
 TOOL=$1 DIR=$2 OUT=$3
 shift 3
-here=$(cd "$(dirname "$0")" && pwd)
+here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
+[[ -d "$DIR" ]] || { echo "run_peer: no folder $DIR" >&2; exit 1; }
 [[ -x /usr/bin/time ]] || { echo "run_peer: needs GNU time (apt-get install time)" >&2; exit 1; }
 
 case $TOOL in
+  shoebox)
+    cmd=(bash "$here/shoebox_pipeline_bench.sh" "$DIR" "$OUT" "$@")
+    scope="largest single shoebox-media child; ${JOBS:-$(nproc)} run at once"
+    ;;
   sharp)
     command -v node >/dev/null || { echo "run_peer: needs node (>= 20.9)" >&2; exit 1; }
     if [[ ! -d "$here/node_modules/sharp" ]]; then

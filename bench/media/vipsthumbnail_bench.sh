@@ -15,6 +15,8 @@
 # vipsthumbnail's geometry cannot say "short side 250", so each file's displayed width and
 # height (after its EXIF orientation) are read first, outside the timed part, with vipsheader
 # (a server would know them from its metadata step), to choose "250x" or "x250".
+# WEBP_EFFORT=N (default 4, libvips' own) and JPEG_OPTIMIZE=1 (optimize_coding; default off, as
+# in libvips) set the encoders like Shoebox's (effort 2, optimize_coding) for a like-for-like run.
 # Prints one JSON line: {"tool":"vipsthumbnail","photos":n,"seconds":s,"photos_per_second":x,
 # "peak_rss_mb":null,...}; peak RSS is measured by the caller (run_peer.sh).
 set -euo pipefail
@@ -31,6 +33,10 @@ while (( $# )); do
 done
 JOBS=${JOBS:-$(nproc)}
 EPROFILE=${EPROFILE:-srgb}
+WEBP_EFFORT=${WEBP_EFFORT:-4}
+JPEG_OPTIMIZE=${JPEG_OPTIMIZE:-0}
+jpeg_opts=Q=80,strip
+(( JPEG_OPTIMIZE )) && jpeg_opts+=,optimize_coding
 profile=(-e "$EPROFILE")
 [[ $EPROFILE == none ]] && profile=()
 mkdir -p "$OUT"
@@ -57,8 +63,8 @@ for f in "${files[@]}"; do
   name=$(basename "${f%.*}")
   rm -f "$OUT/$name.thumb.webp" "$OUT/$name.preview.jpg"  # so that only this run's count
   # Two tasks a file, next to each other; NARGS arguments each for xargs -n.
-  printf '%s\0' "$f" -s "$thumb" "${profile[@]}" -o "$OUT/$name.thumb.webp[Q=80,strip]" >> "$tasks"
-  printf '%s\0' "$f" -s 1440 "${profile[@]}" -o "$OUT/$name.preview.jpg[Q=80,strip]" >> "$tasks"
+  printf '%s\0' "$f" -s "$thumb" "${profile[@]}" -o "$OUT/$name.thumb.webp[Q=80,strip,effort=$WEBP_EFFORT]" >> "$tasks"
+  printf '%s\0' "$f" -s 1440 "${profile[@]}" -o "$OUT/$name.preview.jpg[$jpeg_opts]" >> "$tasks"
 done
 NARGS=$(( 5 + ${#profile[@]} ))
 
@@ -81,6 +87,6 @@ done
 secs=$(echo "$t1 - $t0" | bc -l)
 pps=0
 (( done_ > 0 )) && pps=$(echo "scale=2; $done_ / $secs" | bc -l)
-printf '{"tool":"vipsthumbnail","photos":%d,"seconds":%.3f,"photos_per_second":%.2f,"peak_rss_mb":null,"failed":%d,"skipped":0,"parallel":%d,"vips_threads":%d,"jpeg_chroma":"4:2:0","export_profile":"%s","libvips":"%s"}\n' \
-  "$done_" "$secs" "$pps" "$failed" "$JOBS" "${VIPS_CONCURRENCY:-$(nproc)}" "$EPROFILE" "$(vips --version | sed 's/^vips-//')"
+printf '{"tool":"vipsthumbnail","photos":%d,"seconds":%.3f,"photos_per_second":%.2f,"peak_rss_mb":null,"failed":%d,"skipped":0,"parallel":%d,"vips_threads":%d,"jpeg_chroma":"4:2:0","webp_effort":%d,"jpeg_optimize_coding":%s,"export_profile":"%s","libvips":"%s"}\n' \
+  "$done_" "$secs" "$pps" "$failed" "$JOBS" "${VIPS_CONCURRENCY:-$(nproc)}" "$WEBP_EFFORT" "$( (( JPEG_OPTIMIZE )) && echo true || echo false)" "$EPROFILE" "$(vips --version | sed 's/^vips-//')"
 (( rc == 0 && failed == 0 )) || exit 1

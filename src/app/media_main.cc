@@ -30,7 +30,9 @@ int Fail(const Error& error) {
   return 2;
 }
 
-bool IsRaw(const std::string& mime) { return mime.starts_with("image/x-"); }
+bool IsRaw(const std::string& mime) {
+  return mime.starts_with("image/x-") && mime != "image/x-ms-bmp";
+}
 
 int Inspect(const std::string& path, const std::string& kind, std::int64_t max_pixels) {
   MediaInspection inspection;

@@ -108,6 +108,7 @@ Result<void> Runtime::TakeOverEmbeddedStore() {
 }
 
 void Runtime::StopJobWorkers() {
+  runner_->BeginStop();
   processor_->CancelAll();
   runner_->Stop();
 }

@@ -50,7 +50,8 @@ struct MediaInfo {
   // taken_at holds the local wall-clock time read as if it were UTC (as cameras without a time
   // zone record it), so the day shown is still the day on the camera's clock.
   std::optional<int> utc_offset_minutes;
-  // Where taken_at came from: "exif", "xmp", "gps", "quicktime", "filename", "mtime", "upload".
+  // Where taken_at came from: "exif", "exif+gps" (offset from the GPS clock), "xmp",
+  // "quicktime", "filename", "mtime", "upload".
   std::string taken_source;
   std::int64_t width = 0;   // as displayed, orientation applied
   std::int64_t height = 0;

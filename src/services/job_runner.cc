@@ -43,12 +43,16 @@ void JobRunner::Start() {
   threads_.emplace_back([this] { KeepLeases(); });
 }
 
-void JobRunner::Stop() {
+void JobRunner::BeginStop() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
   wake_.notify_all();
+}
+
+void JobRunner::Stop() {
+  BeginStop();
   for (std::thread& t : threads_) t.join();
   threads_.clear();
 }
@@ -120,6 +124,16 @@ Result<bool> JobRunner::RunOne(const std::string& holder) {
   }
   const Error& error = result.error();
   std::string reason = std::string(ErrorCodeName(error.code)) + ": " + error.message;
+  bool stopping = false;
+  {
+    std::lock_guard lock(mutex_);
+    stopping = stopping_;
+  }
+  if (stopping && !IsPermanent(error.code)) {
+    // Cut off by shutdown: not the job's fault, run it again as soon as a worker is back.
+    SHOEBOX_TRY(jobs_.Retry(job.id, holder, reason, now, now));
+    return true;
+  }
   if (IsPermanent(error.code) || job.attempts >= settings_.max_attempts) {
     SHOEBOX_TRY(jobs_.GiveUp(job.id, holder, reason, now));
     LogJob(job, "job_failed", reason);

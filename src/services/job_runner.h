@@ -35,7 +35,10 @@ class JobRunner {
   ~JobRunner() { Stop(); }
 
   void Start();
-  // Returns once every worker has finished its current job (callers cancel media work first).
+  // Tells the workers to take no new job; jobs failing from now on are not charged an attempt.
+  void BeginStop();
+  // Returns once every worker has finished its current job (callers cancel media work between
+  // BeginStop and Stop).
   void Stop();
   // Runs due jobs on this thread until none is due; returns how many ran. For the command line
   // and tests.

@@ -1,5 +1,6 @@
 #include "services/media_service.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <vector>
@@ -113,8 +114,14 @@ bool MediaService::BrowserPlayable(const Asset& a) const {
 bool MediaService::NeedsConversion(const Asset& a) const {
   if (a.quality != Quality::kStorageSaver || a.converted()) return false;
   if (a.kind == MediaKind::kPhoto) {
-    // Animated and lossless formats lose more than they save; GIFs stay as they are.
-    if (a.mime_type == "image/gif") return false;
+    // Only camera formats with lossy compression are re-encoded: GIF animations, lossless PNG
+    // and RAW files (the reason to keep them) stay as they are.
+    static const char* const kConvertible[] = {"image/jpeg", "image/heic", "image/heif",
+                                               "image/webp", "image/avif", "image/tiff"};
+    if (std::find(std::begin(kConvertible), std::end(kConvertible), a.mime_type) ==
+        std::end(kConvertible)) {
+      return false;
+    }
     return a.media.width * a.media.height > settings_.saver_photo_max_pixels;
   }
   if (a.kind == MediaKind::kVideo) {
@@ -130,7 +137,19 @@ Result<void> MediaService::ExtractMetadata(const Asset& asset) {
   MediaInfo info = inspection.info;
   UnixMillis taken_at = asset.uploaded_at;
   // The file's own record first, then its name, then its modification time.
-  if (inspection.taken_local) {
+  if (asset.converted() && !inspection.taken_local) {
+    // A converted video keeps no metadata of its own: what the source said still holds.
+    taken_at = asset.taken_at;
+    info.utc_offset_minutes = asset.media.utc_offset_minutes;
+    info.taken_source = asset.media.taken_source;
+    if (!info.latitude) {
+      info.latitude = asset.media.latitude;
+      info.longitude = asset.media.longitude;
+      info.altitude = asset.media.altitude;
+    }
+    if (info.make.empty()) info.make = asset.media.make;
+    if (info.model.empty()) info.model = asset.media.model;
+  } else if (inspection.taken_local) {
     taken_at = *inspection.taken_local;
     if (info.utc_offset_minutes) taken_at -= *info.utc_offset_minutes * 60'000LL;
   } else if (auto from_name = CaptureTimeFromFileName(asset.original_name)) {

@@ -26,6 +26,7 @@ Result<VerifyReport> VerifyService::Run(
   std::set<std::string> known;
   for (const Asset& asset : assets) {
     known.insert(asset.blob_key);
+    if (!asset.source_key.empty()) known.insert(asset.source_key);  // kept after Storage saver
     auto info = blobs_.Stat(asset.blob_key);
     if (!info || info->size != asset.size_bytes) {
       report.problems.push_back(
