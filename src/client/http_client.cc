@@ -109,6 +109,11 @@ class HttpClient::Impl {
     boost::system::error_code ec;
     bhttp::write(*socket_, request, ec);
     if (ec) {
+      // As in SendStreaming: an answer sent before the body was read may be waiting.
+      if (method != "HEAD") {
+        auto early = Read();
+        if (early) return early;
+      }
       Disconnect();
       return MakeError(ErrorCode::kUnavailable, "sending the request failed: " + ec.message());
     }

@@ -33,6 +33,7 @@ struct SessionState {
   asio::any_io_executor executor;
   beast::tcp_stream* stream = nullptr;  // null once the session ended; touched on `executor` only
   std::atomic<bool> busy{false};
+  bool linger = false;  // an answer went out before its request body was read: drain before closing
 };
 
 // The request body as a ByteSource for a handler on a worker thread. Socket reads are started
@@ -86,6 +87,7 @@ class SocketBody final : public ByteSource {
   }
 
   bool complete() const { return done_ && !failed_; }
+  bool failed() const { return failed_; }
 
  private:
   struct Chunk {
@@ -336,6 +338,7 @@ class Server::Impl {
     } catch (const std::exception& e) {
       spdlog::warn(R"({{"event":"connection_error","message":{}}})", nlohmann::json(e.what()).dump());
     }
+    if (state->linger) co_await DrainBeforeClose(stream);
     stream.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream.close();
     state->stream = nullptr;
@@ -407,7 +410,24 @@ class Server::Impl {
       if (!written) line["aborted"] = true;
       spdlog::info(line.dump());
       state.busy = false;
+      state.linger = written && !body.complete() && !body.failed();
       if (!written || !keep_alive) co_return;
+    }
+  }
+
+  // Closing a socket with unread bytes sends a reset, and a client still sending its body (an
+  // upload refused early with 423 or 413) then loses the answer. Like nginx's lingering close:
+  // stop sending, read and drop what keeps arriving for a while, then close.
+  asio::awaitable<void> DrainBeforeClose(beast::tcp_stream& stream) {
+    error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) co_return;
+    auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    std::array<char, 64 * 1024> sink;
+    while (!stopping_ && std::chrono::steady_clock::now() < give_up) {
+      stream.expires_after(std::chrono::seconds(2));
+      co_await stream.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
     }
   }
 
