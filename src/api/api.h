@@ -13,6 +13,7 @@
 #include "services/access_policy.h"
 #include "services/asset_service.h"
 #include "services/auth_service.h"
+#include "services/device_service.h"
 #include "services/media_service.h"
 #include "services/upload_service.h"
 #include "services/user_service.h"
@@ -27,6 +28,7 @@ struct ApiServices {
   UploadService& uploads;
   AssetService& assets;
   MediaService& media;
+  DeviceService& devices;
   AccessPolicy& policy;
   MetadataStore& store;
   BlobStore& blobs;

@@ -52,5 +52,6 @@ void AddAuthRoutes(http::Router& router, ApiServices& services);
 void AddAdminRoutes(http::Router& router, ApiServices& services);
 void AddAssetRoutes(http::Router& router, ApiServices& services);
 void AddUploadRoutes(http::Router& router, ApiServices& services);
+void AddDeviceRoutes(http::Router& router, ApiServices& services);
 
 }  // namespace shoebox::api

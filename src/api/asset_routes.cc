@@ -128,7 +128,10 @@ void AddAssetRoutes(http::Router& router, ApiServices& s) {
              if (m.deleted) {
                deleted.push_back({{"sha256", m.sha256}, {"deleted_at", Rfc3339(m.deleted_at)}});
              } else {
-               existing.push_back({{"sha256", m.sha256}, {"asset_id", m.asset_id}});
+               existing.push_back({{"sha256", m.sha256},
+                                   {"asset_id", m.asset_id},
+                                   {"quality", QualityName(m.quality)},
+                                   {"in_trash", m.in_trash}});
              }
            }
            return Ok({{"existing", existing}, {"deleted", deleted}});

@@ -105,6 +105,7 @@ http::Router BuildRouter(ApiServices& services) {
   AddAdminRoutes(router, services);
   AddAssetRoutes(router, services);
   AddUploadRoutes(router, services);
+  AddDeviceRoutes(router, services);
   return router;
 }
 

@@ -83,8 +83,10 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const ServerConfig& config, const
   r->maintenance_ = std::make_unique<MaintenanceService>(*r->uploads_, *r->assets_,
                                                          store.LoginAttempts(), clock);
   r->verify_ = std::make_unique<VerifyService>(store.Assets(), store.Uploads(), *r->blobs_);
+  r->devices_ = std::make_unique<DeviceService>(store.Credentials(), store.Devices(), clock);
   r->api_ = std::make_unique<api::ApiServices>(api::ApiServices{
-      *r->auth_, *r->users_, *r->uploads_, *r->assets_, *r->media_, *r->policy_, store, *r->blobs_,
+      *r->auth_, *r->users_, *r->uploads_, *r->assets_, *r->media_, *r->devices_, *r->policy_,
+      store, *r->blobs_,
       *r->inspector_, r->config_, nullptr});
   return r;
 }

@@ -57,6 +57,7 @@ class Runtime {
   std::unique_ptr<AuthService> auth_;
   std::unique_ptr<UploadService> uploads_;
   std::unique_ptr<AssetService> assets_;
+  std::unique_ptr<DeviceService> devices_;
   std::unique_ptr<MaintenanceService> maintenance_;
   std::unique_ptr<VerifyService> verify_;
   std::unique_ptr<MediaService> media_;

@@ -90,6 +90,18 @@ struct ChecksumMatch {
   std::string asset_id;  // empty for a tombstone
   bool deleted = false;  // the owner deleted this content for good
   UnixMillis deleted_at = 0;
+  // For a stored asset: its quality and whether it is in the trash. A device frees local space
+  // only for an Original-quality asset outside the trash.
+  Quality quality = Quality::kOriginal;
+  bool in_trash = false;
+};
+
+// One entry of an owner's change feed: the asset changed (or was deleted for good) at `seq`.
+// Every insert, update and delete of an asset moves it to the end of the feed.
+struct AssetChange {
+  std::int64_t seq = 0;
+  std::string asset_id;
+  std::optional<Asset> asset;  // nullopt: deleted for good
 };
 
 // Changes the media pipeline makes to an asset; unset fields stay as they are.
@@ -162,6 +174,9 @@ class AssetRepository {
   virtual Result<void> DropSource(const std::string& id) = 0;
   // Calls `visit` for every asset (all owners), in no particular order, for `verify`.
   virtual Result<void> ForEach(const std::function<void(const Asset&)>& visit) = 0;
+  // The owner's assets changed after `after_seq`, oldest change first.
+  virtual Result<std::vector<AssetChange>> ChangesSince(const std::string& owner_id,
+                                                        std::int64_t after_seq, int limit) = 0;
   virtual Result<StoreTotals> Totals() = 0;
 };
 
@@ -299,6 +314,21 @@ inline std::optional<JobKind> ParseJobKind(std::string_view name) {
   return std::nullopt;
 }
 
+// What a device's backup agent last reported (stored as it came, validated by the service).
+// Devices are the owner's API keys: deleting the key forgets the device and its status.
+struct DeviceStatus {
+  std::string device_id;  // the API key's credential id
+  std::string status_json;
+  UnixMillis reported_at = 0;
+};
+
+class DeviceRepository {
+ public:
+  virtual ~DeviceRepository() = default;
+  virtual Result<void> PutStatus(const DeviceStatus& status) = 0;
+  virtual Result<std::vector<DeviceStatus>> ListStatus(const std::string& user_id) = 0;
+};
+
 // The store as a whole, owned by the composition root.
 class MetadataStore {
  public:
@@ -309,6 +339,7 @@ class MetadataStore {
   virtual AssetRepository& Assets() = 0;
   virtual UploadRepository& Uploads() = 0;
   virtual JobRepository& Jobs() = 0;
+  virtual DeviceRepository& Devices() = 0;
   // Succeeds when the database answers a trivial query.
   virtual Result<void> Ping() = 0;
 };

@@ -76,6 +76,24 @@ Result<ChecksumLookup> AssetService::Exist(const Caller& caller,
   return ChecksumLookup{std::move(matches)};
 }
 
+Result<ChangePage> AssetService::Changes(const Caller& caller, const std::string& cursor,
+                                         int limit) {
+  if (limit < 1 || limit > 1000) return MakeError(ErrorCode::kBadRequest, "limit must be 1..1000");
+  std::int64_t after = 0;
+  if (!cursor.empty()) {
+    auto parsed = ParseNonNegativeInt(cursor);
+    if (!parsed) return MakeError(ErrorCode::kBadRequest, "malformed cursor");
+    after = *parsed;
+  }
+  SHOEBOX_ASSIGN(auto changes, assets_.ChangesSince(caller.user.id, after, limit + 1));
+  ChangePage page;
+  page.has_more = changes.size() > static_cast<std::size_t>(limit);
+  if (page.has_more) changes.pop_back();
+  page.cursor = std::to_string(changes.empty() ? after : changes.back().seq);
+  page.changes = std::move(changes);
+  return page;
+}
+
 Result<StoredFile> AssetService::Describe(const Caller& caller, const std::string& asset_id,
                                           AssetFile file) {
   SHOEBOX_ASSIGN(Asset asset, policy_.OwnedAsset(caller, asset_id));

@@ -45,6 +45,13 @@ struct ChecksumLookup {
   std::vector<ChecksumMatch> matches;  // only the checksums the user has or deleted
 };
 
+// A page of the owner's change feed. `cursor` is where the next call continues.
+struct ChangePage {
+  std::vector<AssetChange> changes;
+  std::string cursor;
+  bool has_more = false;
+};
+
 class AssetService {
  public:
   static constexpr std::size_t kMaxChecksumsPerLookup = 20000;
@@ -68,6 +75,9 @@ class AssetService {
   // Opens [offset, offset+length) of a described file. kRangeNotSatisfiable outside it.
   Result<std::unique_ptr<BlobReader>> Open(const StoredFile& file, std::int64_t offset,
                                            std::int64_t length);
+  // What changed in the caller's library after `cursor` ("" or "0": from the beginning), for
+  // devices mirroring it. kBadRequest for a malformed cursor or a limit outside 1..1000.
+  Result<ChangePage> Changes(const Caller& caller, const std::string& cursor, int limit);
   // Asset counts per month of capture, newest first.
   Result<std::vector<MonthBucket>> Buckets(const Caller& caller, AssetVisibility visibility);
   // Storage saver undone while the original is kept: the original is the asset again and the

@@ -76,8 +76,18 @@ constexpr const char kListAssets[] =
     "AND (?4 IS NULL OR (taken_at, id) < (?4, ?5)) "
     "ORDER BY taken_at DESC, id DESC LIMIT ?6";
 constexpr const char kFindAssetsByChecksums[] =
-    "SELECT a.sha256, a.id FROM assets a "
+    "SELECT a.sha256, a.id, a.quality, a.trashed_at IS NOT NULL FROM assets a "
     "WHERE a.owner_id = ?1 AND a.sha256 IN (SELECT value FROM json_each(?2))";
+constexpr const char kChangesSince[] =
+    "SELECT seq, asset_id FROM asset_changes WHERE owner_id = ?1 AND seq > ?2 "
+    "ORDER BY seq LIMIT ?3";
+constexpr const char kPutDeviceStatus[] =
+    "INSERT INTO device_status (device_id, user_id, status_json, reported_at) "
+    "SELECT ?1, user_id, ?2, ?3 FROM credentials WHERE id = ?1 "
+    "ON CONFLICT (device_id) DO UPDATE SET status_json = excluded.status_json, "
+    "reported_at = excluded.reported_at";
+constexpr const char kListDeviceStatus[] =
+    "SELECT device_id, status_json, reported_at FROM device_status WHERE user_id = ?1";
 constexpr const char kFindTombstonesByChecksums[] =
     "SELECT t.sha256, t.deleted_at FROM tombstones t "
     "WHERE t.owner_id = ?1 AND t.sha256 IN (SELECT value FROM json_each(?2))";
@@ -654,7 +664,9 @@ class SqliteAssets final : public AssetRepository {
           while (true) {
             SHOEBOX_ASSIGN(bool row, s.Step());
             if (!row) break;
-            out.push_back(ChecksumMatch{s.Text(0), s.Text(1), false, 0});
+            out.push_back(ChecksumMatch{s.Text(0), s.Text(1), false, 0,
+                                        ParseQuality(s.Text(2)).value_or(Quality::kOriginal),
+                                        s.Int(3) != 0});
           }
           SHOEBOX_ASSIGN(auto t, c.Prepare(kFindTombstonesByChecksums));
           t.Bind(1, owner_id).Bind(2, list);
@@ -738,6 +750,31 @@ class SqliteAssets final : public AssetRepository {
         if (!row) return {};
         visit(ReadAsset(s));
       }
+    });
+  }
+
+  Result<std::vector<AssetChange>> ChangesSince(const std::string& owner_id,
+                                                std::int64_t after_seq, int limit) override {
+    return db_.Read<std::vector<AssetChange>>([&](Connection& c) -> Result<std::vector<AssetChange>> {
+      std::vector<AssetChange> changes;
+      {
+        SHOEBOX_ASSIGN(auto s, c.Prepare(kChangesSince));
+        s.Bind(1, owner_id).Bind(2, after_seq).Bind(3, limit);
+        while (true) {
+          SHOEBOX_ASSIGN(bool row, s.Step());
+          if (!row) break;
+          changes.push_back(AssetChange{s.Int(0), s.Text(1), std::nullopt});
+        }
+      }
+      for (AssetChange& change : changes) {
+        auto asset = GetIn(c, change.asset_id);
+        if (asset) {
+          change.asset = std::move(*asset);
+        } else if (asset.error().code != ErrorCode::kNotFound) {
+          return asset.error();
+        }
+      }
+      return changes;
     });
   }
 
@@ -1295,11 +1332,39 @@ class SqliteJobs final : public JobRepository {
   Database& db_;
 };
 
+class SqliteDevices final : public DeviceRepository {
+ public:
+  explicit SqliteDevices(Database& db) : db_(db) {}
+
+  Result<void> PutStatus(const DeviceStatus& status) override {
+    return db_.Write<void>([&](Connection& c) -> Result<void> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kPutDeviceStatus));
+      s.Bind(1, status.device_id).Bind(2, status.status_json).Bind(3, status.reported_at);
+      SHOEBOX_TRY(s.Run());
+      if (s.Changes() == 0) return NotFound("device");
+      return {};
+    });
+  }
+
+  Result<std::vector<DeviceStatus>> ListStatus(const std::string& user_id) override {
+    return db_.Read<std::vector<DeviceStatus>>([&](Connection& c) -> Result<std::vector<DeviceStatus>> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kListDeviceStatus));
+      s.Bind(1, user_id);
+      return CollectRows<DeviceStatus>(s, [](const Statement& row) {
+        return DeviceStatus{row.Text(0), row.Text(1), row.Int(2)};
+      });
+    });
+  }
+
+ private:
+  Database& db_;
+};
+
 class SqliteMetadataStore final : public MetadataStore {
  public:
   explicit SqliteMetadataStore(std::unique_ptr<Database> db)
       : db_(std::move(db)), users_(*db_), credentials_(*db_), login_attempts_(*db_),
-        assets_(*db_), uploads_(*db_), jobs_(*db_) {}
+        assets_(*db_), uploads_(*db_), jobs_(*db_), devices_(*db_) {}
 
   UserRepository& Users() override { return users_; }
   CredentialRepository& Credentials() override { return credentials_; }
@@ -1307,6 +1372,7 @@ class SqliteMetadataStore final : public MetadataStore {
   AssetRepository& Assets() override { return assets_; }
   UploadRepository& Uploads() override { return uploads_; }
   JobRepository& Jobs() override { return jobs_; }
+  DeviceRepository& Devices() override { return devices_; }
   Result<void> Ping() override {
     return db_->Read<void>([](Connection& c) -> Result<void> {
       SHOEBOX_ASSIGN(auto s, c.Prepare(kCountUsers));
@@ -1322,6 +1388,7 @@ class SqliteMetadataStore final : public MetadataStore {
   SqliteAssets assets_;
   SqliteUploads uploads_;
   SqliteJobs jobs_;
+  SqliteDevices devices_;
 };
 
 Result<void> Migrate(Database& db) {

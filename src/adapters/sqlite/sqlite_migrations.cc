@@ -129,6 +129,40 @@ CREATE INDEX jobs_by_asset ON jobs(asset_id);
 INSERT INTO jobs (kind, asset_id, state, run_after, created_at, updated_at)
   SELECT 'metadata', id, 'queued', 0, 0, 0 FROM assets;
 )sql"},
+      // Devices' backup status and the change feed devices sync from. Triggers keep the feed
+      // whatever statement changes an asset; AUTOINCREMENT keeps seq growing even when the
+      // newest entry is the one replaced. (Trigger bodies avoid OR REPLACE: an outer INSERT OR
+      // IGNORE would turn it into IGNORE.)
+      {3, R"sql(
+CREATE TABLE asset_changes (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  asset_id TEXT NOT NULL UNIQUE,
+  owner_id TEXT NOT NULL
+);
+CREATE INDEX asset_changes_by_owner ON asset_changes(owner_id, seq);
+INSERT INTO asset_changes (asset_id, owner_id) SELECT id, owner_id FROM assets ORDER BY uploaded_at, id;
+CREATE TRIGGER asset_inserted AFTER INSERT ON assets BEGIN
+  DELETE FROM asset_changes WHERE asset_id = NEW.id;
+  INSERT INTO asset_changes (asset_id, owner_id) VALUES (NEW.id, NEW.owner_id);
+END;
+CREATE TRIGGER asset_updated AFTER UPDATE ON assets BEGIN
+  DELETE FROM asset_changes WHERE asset_id = NEW.id;
+  INSERT INTO asset_changes (asset_id, owner_id) VALUES (NEW.id, NEW.owner_id);
+END;
+CREATE TRIGGER asset_deleted AFTER DELETE ON assets BEGIN
+  DELETE FROM asset_changes WHERE asset_id = OLD.id;
+  INSERT INTO asset_changes (asset_id, owner_id) VALUES (OLD.id, OLD.owner_id);
+END;
+CREATE TABLE device_status (
+  device_id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL,
+  status_json TEXT NOT NULL,
+  reported_at INTEGER NOT NULL
+);
+CREATE TRIGGER device_forgotten AFTER DELETE ON credentials BEGIN
+  DELETE FROM device_status WHERE device_id = OLD.id;
+END;
+)sql"},
   };
   return migrations;
 }
