@@ -25,7 +25,7 @@ struct FileHandle {
 };
 
 std::optional<ErrorCode> CodeFromName(const std::string& name) {
-  for (int i = 0; i <= static_cast<int>(ErrorCode::kLengthRequired); ++i) {
+  for (int i = 0; i <= static_cast<int>(ErrorCode::kSourceExpired); ++i) {
     auto code = static_cast<ErrorCode>(i);
     if (ErrorCodeName(code) == name) return code;
   }
@@ -55,6 +55,8 @@ Error ErrorFromReply(const HttpReply& reply) {
   }
   if (reply.status == 409) return MakeError(ErrorCode::kOffsetMismatch, "offset mismatch");
   if (reply.status == 423) return MakeError(ErrorCode::kUploadLocked, "upload locked");
+  if (reply.status == 413) return MakeError(ErrorCode::kPayloadTooLarge, "413 from a proxy: request too large");
+  if (reply.status == 401) return MakeError(ErrorCode::kUnauthenticated, "the server refused the credentials");
   if (reply.status >= 500) return MakeError(ErrorCode::kUnavailable, "server error " + std::to_string(reply.status));
   return MakeError(ErrorCode::kInternal, "unexpected status " + std::to_string(reply.status));
 }
@@ -94,6 +96,7 @@ Result<UploadOutcome> UploadFile(HttpClient& http, const std::filesystem::path& 
   Error last = MakeError(ErrorCode::kUnavailable, "no attempt made");
   for (int attempt = 0; attempt < options.max_attempts; ++attempt) {
     if (attempt > 0) Backoff(attempt);
+    if (options.before_chunk) SHOEBOX_TRY(options.before_chunk(offset.value_or(0)));
     if (outcome.upload_url.empty()) {
       auto headers = auth;
       headers["Upload-Length"] = std::to_string(length);
@@ -104,6 +107,7 @@ Result<UploadOutcome> UploadFile(HttpClient& http, const std::filesystem::path& 
       if (!options.device_asset_id.empty()) {
         metadata += ",device_asset_id " + Base64Encode(options.device_asset_id);
       }
+      if (!options.quality.empty()) metadata += ",quality " + Base64Encode(options.quality);
       headers["Upload-Metadata"] = metadata;
       auto reply = http.Send("POST", "/api/v1/uploads", headers);
       if (!reply) {
@@ -117,6 +121,7 @@ Result<UploadOutcome> UploadFile(HttpClient& http, const std::filesystem::path& 
       }
       outcome.upload_url = reply->Header("location");
       offset = 0;
+      if (options.on_progress) options.on_progress(outcome.upload_url, 0);
       if (!reply->Header("shoebox-asset-id").empty()) {
         outcome.asset_id = reply->Header("shoebox-asset-id");
         outcome.duplicate = reply->Header("shoebox-duplicate") == "true";
@@ -146,7 +151,9 @@ Result<UploadOutcome> UploadFile(HttpClient& http, const std::filesystem::path& 
       offset = ParseNonNegativeInt(reply->Header("upload-offset")).value_or(0);
     }
     bool failed = false;
+    bool stopped_by_caller = false;
     while (!failed) {
+      if (options.before_chunk) SHOEBOX_TRY(options.before_chunk(*offset));
       std::int64_t chunk = std::min(options.chunk_bytes, length - *offset);
       auto headers = auth;
       headers["Upload-Offset"] = std::to_string(*offset);
@@ -158,10 +165,18 @@ Result<UploadOutcome> UploadFile(HttpClient& http, const std::filesystem::path& 
             ssize_t n = ::pread(handle.fd, buffer.data(), buffer.size(), position);
             if (n < 0) return ErrorFromErrno(errno, "read " + file.string());
             position += n;
+            if (options.on_read) {
+              auto go_on = options.on_read(static_cast<std::size_t>(n));
+              if (!go_on) {
+                stopped_by_caller = true;
+                return go_on.error();
+              }
+            }
             return static_cast<std::size_t>(n);
           });
       if (!reply || reply->status != 204) {
         last = reply ? ErrorFromReply(*reply) : reply.error();
+        if (!reply && stopped_by_caller) return last;
         if (!Retryable(last)) return last;
         offset.reset();  // ask the server where to continue
         failed = true;
@@ -173,6 +188,7 @@ Result<UploadOutcome> UploadFile(HttpClient& http, const std::filesystem::path& 
         return outcome;
       }
       offset = ParseNonNegativeInt(reply->Header("upload-offset")).value_or(*offset + chunk);
+      if (options.on_progress) options.on_progress(outcome.upload_url, *offset);
       if (*offset >= length) {
         offset.reset();  // complete but no asset id: HEAD will tell
         failed = true;

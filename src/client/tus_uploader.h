@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -19,6 +20,16 @@ struct UploadOptions {
   std::string device_asset_id;
   std::string sha256;                    // computed when empty
   std::string resume_url;                // continue this upload instead of creating one
+  std::string quality;                   // "original" | "storage-saver"; empty: the user's default
+  // Called before the upload is created and before every PATCH, with the offset about to be
+  // sent: may wait (a backup rule stopped holding) or fail to stop the upload where it is.
+  std::function<Result<void>(std::int64_t offset)> before_chunk;
+  // Called once the server has the upload's URL and after every acknowledged chunk, so a caller
+  // can remember where to resume after a crash.
+  std::function<void(const std::string& url, std::int64_t offset)> on_progress;
+  // Called with every block of bytes read for sending (progress bars, bandwidth caps; it may
+  // sleep). An error stops the upload at once (the request is cut; the upload can be resumed).
+  std::function<Result<void>(std::size_t bytes)> on_read;
 };
 
 struct UploadOutcome {

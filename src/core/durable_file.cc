@@ -43,10 +43,10 @@ Result<void> CreateDirectoriesDurably(const fs::path& dir) {
   return SyncDirectory(parent);
 }
 
-Result<void> WriteFileAtomically(const fs::path& path, std::string_view bytes) {
+Result<void> WriteFileAtomically(const fs::path& path, std::string_view bytes, int mode) {
   fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
   fs::path temp = dir / ("." + path.filename().string() + ".tmp-" + RandomToken(6));
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) return ErrorFromErrno(errno, "create " + temp.string());
   std::size_t written = 0;
   while (written < bytes.size()) {

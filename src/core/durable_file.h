@@ -20,8 +20,10 @@ Result<void> SyncDirectory(const std::filesystem::path& dir);
 Result<void> CreateDirectoriesDurably(const std::filesystem::path& dir);
 
 // Writes `bytes` to `path` atomically: temp file in the same directory, write, fsync, rename,
-// fsync directory. A reader sees the old content or the new, never a mix.
-Result<void> WriteFileAtomically(const std::filesystem::path& path, std::string_view bytes);
+// fsync directory. A reader sees the old content or the new, never a mix. The file is created
+// with `mode` (less the umask).
+Result<void> WriteFileAtomically(const std::filesystem::path& path, std::string_view bytes,
+                                 int mode = 0640);
 
 // Creates `to` as a new hard link of `from` (fails with kConflict if `to` exists), then syncs
 // `to`'s directory. `from` must already be synced.
