@@ -200,9 +200,12 @@ int RunAgent(const Paths& paths, MediaInspector& inspector, std::atomic<bool>& s
     pass_running = true;
     if (pass_thread.joinable()) pass_thread.join();
     PassOptions options;
-    options.wait_when_held = true;
     options.only_paths = std::move(only);
-    options.stop_requested = [&] { return stop.load(); };
+    // A change of settings or sign-in ends the pass; the next one starts with the new ones.
+    options.stop_requested = [&, s = settings_stamp, c = credentials_stamp] {
+      return stop.load() || FileStamp(paths.settings_file()) != s ||
+             FileStamp(paths.credentials_file()) != c;
+    };
     Settings pass_settings = settings;
     Credentials pass_credentials = *credentials;
     pass_thread = std::thread([&, options, pass_settings, pass_credentials] {

@@ -126,6 +126,7 @@ Hold BackupEngine::CheckRules(const Settings& settings, const std::optional<Cred
 Result<PassSummary> BackupEngine::RunPass(const Settings& settings, const Credentials& credentials,
                                           const PassOptions& options, PassProgress& progress) {
   PassSummary summary;
+  progress.hold = static_cast<int>(Hold::kNone);
   auto set_phase = [&](const char* phase) {
     std::lock_guard lock(progress.mutex);
     progress.phase = phase;
@@ -135,19 +136,12 @@ Result<PassSummary> BackupEngine::RunPass(const Settings& settings, const Creden
   // Looking at files needs no network: done even while a rule holds, so status can count them.
   set_phase("looking at new files");
   SHOEBOX_TRY(Prepare(settings, options, progress, summary));
-  while (true) {
-    summary.hold = CheckRules(settings, credentials, &summary.hold_detail);
-    progress.hold = static_cast<int>(summary.hold);
-    if (summary.hold == Hold::kNone) break;
-    if (!options.wait_when_held || summary.hold == Hold::kSignedOut || summary.hold == Hold::kOff ||
-        options.stop_requested()) {
-      return summary;
-    }
-    for (int i = 0; i < 20 && !options.stop_requested(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    }
-  }
   if (options.look_only) return summary;
+  // A rule that does not hold ends the pass; the agent looks again every few seconds and starts
+  // the next pass (uploads resume from the server's offset) once it holds.
+  summary.hold = CheckRules(settings, credentials, &summary.hold_detail);
+  progress.hold = static_cast<int>(summary.hold);
+  if (summary.hold != Hold::kNone) return summary;
   set_phase("checking with the server");
   SHOEBOX_TRY(AskServer(credentials, options, summary));
   if (summary.hold != Hold::kNone) return summary;
@@ -382,23 +376,15 @@ Result<void> BackupEngine::Upload(const Settings& settings, const Credentials& c
 
       Interrupt interrupt = Interrupt::kNone;
       auto last_rule_check = Clock::now();
-      // Waits while a rule does not hold (agent) or stops the upload (backup run).
+      // Stops the upload (to be resumed from the server's offset) when a rule no longer holds.
       auto rules_hold = [&]() -> bool {
-        std::string detail;
         Hold hold = CheckLocal(settings, true).hold;
-        while (hold != Hold::kNone) {
-          progress.hold = static_cast<int>(hold);
-          if (!options.wait_when_held || options.stop_requested()) {
-            std::lock_guard lock(mutex);
-            summary.hold = hold;
-            halt = true;
-            return false;
-          }
-          std::this_thread::sleep_for(std::chrono::seconds(1));
-          hold = CheckLocal(settings, true).hold;
-        }
-        progress.hold = static_cast<int>(Hold::kNone);
-        return true;
+        if (hold == Hold::kNone) return true;
+        progress.hold = static_cast<int>(hold);
+        std::lock_guard lock(mutex);
+        summary.hold = hold;
+        halt = true;
+        return false;
       };
 
       client::UploadOptions upload;
@@ -448,7 +434,7 @@ Result<void> BackupEngine::Upload(const Settings& settings, const Credentials& c
             interrupt = Interrupt::kStopped;
             return MakeError(ErrorCode::kConflict, "stopping");
           }
-          if (CheckLocal(settings, true).hold != Hold::kNone) {
+          if (!rules_hold()) {
             interrupt = Interrupt::kHeld;
             return MakeError(ErrorCode::kConflict, "a backup rule stopped holding");
           }
@@ -457,13 +443,11 @@ Result<void> BackupEngine::Upload(const Settings& settings, const Credentials& c
       };
 
       auto outcome = client::UploadFile(http, record.path, upload);
-      // Mid-chunk pauses (agent) and a proxy's 413 retry the same file at once, from the
-      // offset the server has.
+      // A proxy's 413 retries the same file at once in smaller chunks, from the offset the
+      // server has.
       for (int round = 0; !outcome && round < 8; ++round) {
         bool again = false;
-        if (interrupt == Interrupt::kHeld && options.wait_when_held && rules_hold()) {
-          again = true;
-        } else if (interrupt == Interrupt::kNone &&
+        if (interrupt == Interrupt::kNone &&
                    outcome.error().code == ErrorCode::kPayloadTooLarge && chunk_bytes > (1 << 20)) {
           std::lock_guard lock(mutex);
           chunk_bytes = std::max<std::int64_t>(1 << 20, chunk_bytes / 4);
@@ -500,12 +484,7 @@ Result<void> BackupEngine::Upload(const Settings& settings, const Credentials& c
       }
       const Error& error = outcome.error();
       if (interrupt == Interrupt::kStopped) return;
-      if (interrupt == Interrupt::kHeld) {
-        std::lock_guard lock(mutex);
-        if (summary.hold == Hold::kNone) summary.hold = static_cast<Hold>(progress.hold.load());
-        halt = true;
-        return;
-      }
+      if (interrupt == Interrupt::kHeld) return;
       if (interrupt == Interrupt::kChanged || error.code == ErrorCode::kSha256Mismatch) {
         // Never uploaded torn: the new version is looked at (and hashed) again.
         if (auto now = StatFile(record.path)) {

@@ -40,8 +40,6 @@ struct PassProgress {
 };
 
 struct PassOptions {
-  // The agent waits while a rule does not hold; `backup run` stops and reports instead.
-  bool wait_when_held = false;
   bool reupload_deleted = false;
   // Scan and look at new files only (content, limits, hashes): no upload, no network.
   bool look_only = false;
