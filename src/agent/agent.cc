@@ -21,6 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using SteadyClock = std::chrono::steady_clock;
+using Json = nlohmann::json;
 
 std::int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -201,6 +202,7 @@ int RunAgent(const Paths& paths, MediaInspector& inspector, std::atomic<bool>& s
     if (pass_thread.joinable()) pass_thread.join();
     PassOptions options;
     options.only_paths = std::move(only);
+    options.leave_fresh_files = true;
     // A change of settings or sign-in ends the pass; the next one starts with the new ones.
     options.stop_requested = [&, s = settings_stamp, c = credentials_stamp] {
       return stop.load() || FileStamp(paths.settings_file()) != s ||
@@ -261,6 +263,10 @@ int RunAgent(const Paths& paths, MediaInspector& inspector, std::atomic<bool>& s
       if (last_result) {
         if (*last_result) {
           hold = (*last_result)->hold;
+          // Files left because they were still being written: look again once they settle.
+          if ((*last_result)->still_being_written > 0) {
+            next_rescan = std::min(next_rescan, now + std::chrono::seconds(settings.settle_seconds + 1));
+          }
           hold_detail = (*last_result)->hold_detail;
           for (auto& p : (*last_result)->problems) {
             if (std::find(problems.begin(), problems.end(), p) == problems.end()) problems.push_back(p);
@@ -330,18 +336,22 @@ int RunAgent(const Paths& paths, MediaInspector& inspector, std::atomic<bool>& s
         report.current = progress.current;
       }
       report.bytes_per_second = pass_running ? rate : 0;
-      (void)(*state)->SetValue("agent", AgentReportJson(report).dump());
+      (void)(*state)->SetValue("agent", AgentReportJson(report).dump(-1, ' ', false, Json::error_handler_t::replace));
       auto status = BuildStatus(settings, **state, live, hold_detail, report);
       if (status && credentials) {
         auto json = StatusJson(*status);
         json["agent"] = {{"settling", watcher.Settling()}, {"problems", problems},
                          {"phase", report.phase}};
-        if (status->state != last_reported_state || now >= next_report) {
-          last_reported_state = status->state;
+        // Reported when anything a person would see changed, else once a minute.
+        std::string seen = status->state + "/" + std::to_string(status->pending) + "/" +
+                           std::to_string(status->uploaded) + "/" + std::to_string(status->skipped) +
+                           "/" + std::to_string(status->failed);
+        if (seen != last_reported_state || now >= next_report) {
+          last_reported_state = seen;
           next_report = now + std::chrono::seconds(60);
-          if (live != Hold::kMetered) ReportToServer(*credentials, json.dump());
+          if (live != Hold::kMetered) ReportToServer(*credentials, json.dump(-1, ' ', false, Json::error_handler_t::replace));
         }
-        (void)(*state)->SetValue("agent_extra", json["agent"].dump());
+        (void)(*state)->SetValue("agent_extra", json["agent"].dump(-1, ' ', false, Json::error_handler_t::replace));
       }
     }
   }

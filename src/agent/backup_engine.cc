@@ -15,6 +15,7 @@
 #include "client/http_client.h"
 #include "client/tus_uploader.h"
 #include "core/clock.h"
+#include "core/hashing.h"
 
 namespace shoebox::agent {
 namespace {
@@ -88,6 +89,19 @@ std::string HumanBytes(std::int64_t bytes) {
   return std::to_string(bytes) + " B";
 }
 
+BackupEngine::BackupEngine(LocalState& state, MediaInspector& inspector)
+    : state_(state), inspector_(inspector) {
+  // The limits the server reported last time, for passes that cannot reach it.
+  if (auto saved = state_.GetValue("server_limits"); saved && *saved) {
+    auto l = Json::parse(**saved, nullptr, false);
+    if (l.is_object()) {
+      limits_.photo_max_bytes = l.value("photo_max_bytes", limits_.photo_max_bytes);
+      limits_.photo_max_pixels = l.value("photo_max_pixels", limits_.photo_max_pixels);
+      limits_.video_max_bytes = l.value("video_max_bytes", limits_.video_max_bytes);
+    }
+  }
+}
+
 Hold BackupEngine::CheckRules(const Settings& settings, const std::optional<Credentials>& credentials,
                               std::string* detail) {
   LocalConditions local = CheckLocal(settings, credentials.has_value());
@@ -112,6 +126,7 @@ Hold BackupEngine::CheckRules(const Settings& settings, const std::optional<Cred
     limits_.photo_max_pixels = l.value("photo_max_pixels", limits_.photo_max_pixels);
     limits_.video_max_bytes = l.value("video_max_bytes", limits_.video_max_bytes);
     limits_.exist_batch = std::clamp<std::size_t>(info.value("exist_max_checksums", 1000), 1, 1000);
+    (void)state_.SetValue("server_limits", l.dump());
   }
   // A revoked or wrong key: say so once, do not hammer the server with uploads.
   auto me = http.Send("GET", "/api/v1/me", Auth(*credentials));
@@ -133,15 +148,17 @@ Result<PassSummary> BackupEngine::RunPass(const Settings& settings, const Creden
   };
   set_phase("scanning");
   SHOEBOX_TRY(Scan(settings, options, summary));
-  // Looking at files needs no network: done even while a rule holds, so status can count them.
+  // The rules first (which also brings the server's limits), then a look at the new files:
+  // that needs no network, so it is done even while a rule holds and status can count them.
+  // A rule that does not hold ends the pass there; the agent looks again every few seconds and
+  // starts the next pass (uploads resume from the server's offset) once it holds.
+  if (!options.look_only) {
+    summary.hold = CheckRules(settings, credentials, &summary.hold_detail);
+    progress.hold = static_cast<int>(summary.hold);
+  }
   set_phase("looking at new files");
   SHOEBOX_TRY(Prepare(settings, options, progress, summary));
-  if (options.look_only) return summary;
-  // A rule that does not hold ends the pass; the agent looks again every few seconds and starts
-  // the next pass (uploads resume from the server's offset) once it holds.
-  summary.hold = CheckRules(settings, credentials, &summary.hold_detail);
-  progress.hold = static_cast<int>(summary.hold);
-  if (summary.hold != Hold::kNone) return summary;
+  if (options.look_only || summary.hold != Hold::kNone) return summary;
   set_phase("checking with the server");
   SHOEBOX_TRY(AskServer(credentials, options, summary));
   if (summary.hold != Hold::kNone) return summary;
@@ -188,7 +205,7 @@ Result<void> BackupEngine::Scan(const Settings& settings, const PassOptions& opt
     // agent's watcher reports it once it is quiet).
     std::int64_t fresh_after = (NowMs() - settings.settle_seconds * 1000) * 1'000'000;
     std::erase_if(scan->files, [&](const SeenFile& f) {
-      if (f.mtime_ns <= fresh_after) return false;
+      if (!options.leave_fresh_files || f.mtime_ns <= fresh_after) return false;
       ++summary.still_being_written;
       return true;
     });
@@ -392,7 +409,8 @@ Result<void> BackupEngine::Upload(const Settings& settings, const Credentials& c
       upload.chunk_bytes = chunk_bytes;
       upload.max_attempts = 3;
       upload.device_id = credentials.device_id;
-      upload.device_asset_id = record.path;
+      // The path may be any bytes; the server wants a short printable id that stays the same.
+      upload.device_asset_id = Sha256Hex(record.path).substr(0, 32);
       upload.sha256 = record.sha256;
       upload.resume_url = record.upload_url;
       upload.quality = QualityName(settings.quality);

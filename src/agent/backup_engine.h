@@ -41,6 +41,9 @@ struct PassProgress {
 
 struct PassOptions {
   bool reupload_deleted = false;
+  // Leave files modified within the settle time for later (the agent, whose watcher reports
+  // them once quiet); a pass the user starts takes everything there is.
+  bool leave_fresh_files = false;
   // Scan and look at new files only (content, limits, hashes): no upload, no network.
   bool look_only = false;
   // Polled between steps and while waiting: true ends the pass soon (uploads resume later).
@@ -68,7 +71,7 @@ struct PassSummary {
 
 class BackupEngine {
  public:
-  BackupEngine(LocalState& state, MediaInspector& inspector) : state_(state), inspector_(inspector) {}
+  BackupEngine(LocalState& state, MediaInspector& inspector);
 
   Result<PassSummary> RunPass(const Settings& settings, const Credentials& credentials,
                               const PassOptions& options, PassProgress& progress);

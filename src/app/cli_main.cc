@@ -472,7 +472,7 @@ int main(int argc, char** argv) {
           list.push_back({{"path", p}, {"state", "waiting"}, {"reason", "file still being written"},
                           {"description", "waiting: file still being written"}});
         }
-        std::printf("%s\n", list.dump(2).c_str());
+        std::printf("%s\n", list.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
       } else {
         for (const auto& r : records) std::printf("%s\t%s\n", r.path.c_str(), describe(r).c_str());
         for (const auto& p : settling) std::printf("%s\twaiting: file still being written\n", p.c_str());
@@ -480,7 +480,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (json) {
-      std::printf("%s\n", StatusJson(*built).dump(2).c_str());
+      std::printf("%s\n", StatusJson(*built).dump(2, ' ', false, Json::error_handler_t::replace).c_str());
     } else {
       std::printf("%s", StatusText(*built).c_str());
     }

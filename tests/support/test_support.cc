@@ -127,7 +127,8 @@ std::map<std::string, std::string> Tus(const std::string& token) {
 }
 
 // ------------------------------------------------------------------ child process server.
-ServerProcess::ServerProcess(const fs::path& data_dir, const std::vector<std::string>& extra_args) {
+ServerProcess::ServerProcess(const fs::path& data_dir, const std::vector<std::string>& extra_args,
+                             const std::string& listen) {
   int out[2];
   if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
   pid_ = ::fork();
@@ -138,7 +139,7 @@ ServerProcess::ServerProcess(const fs::path& data_dir, const std::vector<std::st
     int devnull = ::open("/dev/null", O_WRONLY);
     if (std::getenv("SHOEBOX_TEST_SERVER_LOGS") == nullptr) ::dup2(devnull, STDERR_FILENO);
     std::vector<std::string> args = {SHOEBOX_SERVER_BIN, "--data", data_dir.string(), "--listen",
-                                     "127.0.0.1:0"};
+                                     listen};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     std::vector<char*> argv;
     for (auto& arg : args) argv.push_back(arg.data());

@@ -62,7 +62,9 @@ class TestServer {
 // The shoebox-server binary started as a child process (for crash and signal tests).
 class ServerProcess {
  public:
-  ServerProcess(const std::filesystem::path& data_dir, const std::vector<std::string>& extra_args = {});
+  // `listen`: a fixed address lets a test restart the server where its clients expect it.
+  ServerProcess(const std::filesystem::path& data_dir, const std::vector<std::string>& extra_args = {},
+                const std::string& listen = "127.0.0.1:0");
   ~ServerProcess();
   client::ServerAddress address() const;
   pid_t pid() const { return pid_; }
