@@ -347,8 +347,12 @@ TEST_F(AgentTest, MeteredNetworkFromNetworkManagerPausesAnUploadMidFile) {
   WriteFile(bus.path() / "metered", "2");
   pid_t nm = ::fork();
   if (nm == 0) {
+    int out = ::open((bus.path() / "nm.out").c_str(), O_WRONLY | O_CREAT, 0644);
+    ::dup2(out, STDOUT_FILENO);
+    ::dup2(out, STDERR_FILENO);
+    // Debian's python3, which has python3-dbus and python3-gi (not a pyenv one).
     std::string script = std::string(SHOEBOX_SOURCE_DIR) + "/tests/support/fake_networkmanager.py";
-    ::execlp("python3", "python3", script.c_str(), (bus.path() / "metered").c_str(), address.c_str(), nullptr);
+    ::execl("/usr/bin/python3", "python3", script.c_str(), (bus.path() / "metered").c_str(), address.c_str(), nullptr);
     ::_exit(127);
   }
   struct Kill {
@@ -360,6 +364,8 @@ TEST_F(AgentTest, MeteredNetworkFromNetworkManagerPausesAnUploadMidFile) {
       ::waitpid(b, nullptr, 0);
     }
   } kill{daemon, nm};
+  ASSERT_TRUE(WaitFor([&] { return ReadFile(bus.path() / "nm.out").find("ready") != std::string::npos; }, 10s))
+      << ReadFile(bus.path() / "nm.out");
 
   Device device;
   SignIn(device);

@@ -290,8 +290,10 @@ int RunAgent(const Paths& paths, MediaInspector& inspector, std::atomic<bool>& s
       }
       auto retry = (*state)->NextRetry();
       bool retry_due = retry && *retry && **retry <= NowMs();
-      if (credentials && hold == Hold::kNone && settings.enabled) {
-        if (want_full_pass || retry_due) {
+      // New files are looked at even while a rule holds (the pass stops before the network),
+      // so status counts them; retries wait for the rules.
+      if (credentials && settings.enabled && (hold == Hold::kNone || want_full_pass || !want_paths.empty())) {
+        if (want_full_pass || (retry_due && hold == Hold::kNone)) {
           want_full_pass = false;
           want_paths.clear();
           start_pass({});

@@ -395,11 +395,12 @@ Result<void> BackupEngine::Upload(const Settings& settings, const Credentials& c
       auto last_rule_check = Clock::now();
       // Stops the upload (to be resumed from the server's offset) when a rule no longer holds.
       auto rules_hold = [&]() -> bool {
-        Hold hold = CheckLocal(settings, true).hold;
-        if (hold == Hold::kNone) return true;
-        progress.hold = static_cast<int>(hold);
+        LocalConditions now = CheckLocal(settings, true);
+        if (now.hold == Hold::kNone) return true;
+        progress.hold = static_cast<int>(now.hold);
         std::lock_guard lock(mutex);
-        summary.hold = hold;
+        summary.hold = now.hold;
+        summary.hold_detail = now.hold == Hold::kMetered ? now.network.detail : now.power.detail;
         halt = true;
         return false;
       };
