@@ -692,6 +692,7 @@ TEST_F(ApiTest, NoRouteRevealsAnotherUsersIds) {
   std::map<std::string, std::string> bobs_ids = {{"asset_id", bob_asset},
                                                   {"upload_id", bob_upload},
                                                   {"key_id", bob_key},
+                                                  {"device_id", bob_key},
                                                   {"user_id", bob_me["id"]}};
   http::Router router = api::BuildRouter(server_->runtime().api());
   int checked = 0;
@@ -711,7 +712,9 @@ TEST_F(ApiTest, NoRouteRevealsAnotherUsersIds) {
     std::string body = route.method == "PATCH" && route.pattern.find("uploads") != std::string::npos
                            ? FakeJpeg(100)
                            : route.method == "PATCH" ? R"({"is_favorite":true,"disabled":true})" : "";
-    if (route.method == "PATCH" && route.pattern.find("uploads") == std::string::npos) {
+    if (route.method == "PUT") body = R"({"state":"complete"})";
+    if ((route.method == "PATCH" && route.pattern.find("uploads") == std::string::npos) ||
+        route.method == "PUT") {
       headers["Content-Type"] = "application/json";
     }
     auto theirs = Call(route.method, fill(true), body, headers);

@@ -272,8 +272,8 @@ TEST(ProcessTest, UploadCommandSkipsWhatTheServerHasOrWasDeleted) {
   std::string a = (files.path() / "a.jpg").string(), b = (files.path() / "b.jpg").string();
   std::string first = run(a);
   EXPECT_NE(first.find("\tuploaded\t"), std::string::npos) << first;
-  std::string asset_id = first.substr(first.rfind('\t') + 1);
-  asset_id.erase(asset_id.find_last_not_of("\n") + 1);
+  std::string uploaded = a + "\tuploaded\t";
+  std::string asset_id = first.substr(first.find(uploaded) + uploaded.size(), 36);
   std::string second = run(a + " " + b);
   EXPECT_NE(second.find(a + "\texisting\t" + asset_id), std::string::npos) << second;
   EXPECT_NE(second.find(b + "\tuploaded\t"), std::string::npos) << second;

@@ -163,7 +163,7 @@ void ServerApp::Run() {
                     [&] { return done; });
     }
   });
-  runtime_.StartJobWorkers();
+  if (runtime_.config().jobs_enabled) runtime_.StartJobWorkers();
   server_->Run();
   runtime_.StopJobWorkers();
   {

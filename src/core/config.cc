@@ -42,6 +42,7 @@ const std::vector<Key>& Keys() {
       {"auth.login_window_minutes", &ServerConfig::login_window_minutes},
       {"auth.cookie_secure", &ServerConfig::cookie_secure},
       {"maintenance.interval_seconds", &ServerConfig::maintenance_interval_seconds},
+      {"jobs.enabled", &ServerConfig::jobs_enabled},
       {"jobs.workers", &ServerConfig::job_workers},
       {"jobs.max_attempts", &ServerConfig::job_max_attempts},
       {"jobs.retry_base_seconds", &ServerConfig::job_retry_base_seconds},

@@ -49,7 +49,9 @@ struct ServerConfig {
   bool cookie_secure = false;
   // [maintenance]
   std::int64_t maintenance_interval_seconds = 300;
-  // [jobs] Media job workers of this instance; 0 means one per core.
+  // [jobs] Media job workers of this instance; 0 means one per core. With jobs.enabled false this
+  // instance only queues jobs (another instance, or a later start, runs them).
+  bool jobs_enabled = true;
   std::int64_t job_workers = 0;
   std::int64_t job_max_attempts = 5;
   std::int64_t job_retry_base_seconds = 30;
