@@ -488,7 +488,6 @@ Result<void> BackupEngine::Upload(const Settings& settings, const Credentials& c
         record.done_at = NowMs();
         (void)state_.Save(record);
         ++progress.files_sent;
-        (void)state_.SetValue("last_backup_at", std::to_string(record.done_at));
         if (options.on_item) {
           options.on_item(outcome->duplicate ? "existing" : "uploaded", record.path, record.asset_id);
         }
@@ -578,6 +577,9 @@ Result<void> BackupEngine::Upload(const Settings& settings, const Credentials& c
   for (int i = 0; i < std::max(1, settings.concurrency); ++i) threads.emplace_back(worker);
   for (auto& t : threads) t.join();
   if (fatal) return *fatal;
+  if (summary.uploaded + summary.already_on_server > 0) {
+    SHOEBOX_TRY(state_.SetValue("last_backup_at", std::to_string(NowMs())));
+  }
   return {};
 }
 

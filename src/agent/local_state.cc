@@ -153,7 +153,9 @@ Result<std::unique_ptr<LocalState>> LocalState::Open(const fs::path& file) {
   std::error_code ec;
   fs::create_directories(file.parent_path(), ec);
   if (ec) return MakeError(ErrorCode::kInternal, "cannot create " + file.parent_path().string() + ": " + ec.message());
-  SHOEBOX_ASSIGN(auto db, sqlite::Database::Open(file.string(), 4));
+  // The ledger is a cache of what the server knows (a lost last commit only means a file is
+  // asked about or resumed again), so commits need not wait for the disk.
+  SHOEBOX_ASSIGN(auto db, sqlite::Database::Open(file.string(), 4, sqlite::Database::Durability::kNormal));
   SHOEBOX_TRY(db->Write<void>([](Connection& c) { return c.Exec(kSchema); }));
   return std::unique_ptr<LocalState>(new LocalState(std::move(db)));
 }

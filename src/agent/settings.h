@@ -27,7 +27,7 @@ struct Settings {
   bool wifi_only = true;                  // back up on unmetered networks only
   bool charging_only = false;             // back up on mains power only
   UploadQuality quality = UploadQuality::kOriginal;
-  int concurrency = 2;                    // uploads at once
+  int concurrency = 4;                    // uploads at once (as rclone's default transfers)
   std::int64_t bandwidth_kbps = 0;        // upload cap in kilobytes/s; 0: none
   std::vector<std::string> include;       // globs on the file name; empty: every photo/video
   std::vector<std::string> exclude = {".*", "*.tmp", "*.part", "*.crdownload"};

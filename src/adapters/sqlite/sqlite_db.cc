@@ -109,7 +109,8 @@ Result<void> Connection::Exec(const std::string& sql) {
   return {};
 }
 
-Result<std::unique_ptr<Database>> Database::Open(const std::string& path, int pool_size) {
+Result<std::unique_ptr<Database>> Database::Open(const std::string& path, int pool_size,
+                                                 Durability durability) {
   std::unique_ptr<Database> database(new Database());
   for (int i = 0; i < pool_size; ++i) {
     sqlite3* raw = nullptr;
@@ -121,8 +122,9 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, int po
     sqlite3_busy_timeout(raw, 10000);
     // WAL lets readers run beside the one writer; synchronous=FULL syncs the WAL on every
     // commit, so an acknowledged upload survives power loss, not only a crash.
-    SHOEBOX_TRY(connection->Exec(
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
+    SHOEBOX_TRY(connection->Exec(durability == Durability::kFull
+                                     ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                                     : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"));
     database->idle_.push_back(connection.get());
     database->connections_.push_back(std::move(connection));
   }

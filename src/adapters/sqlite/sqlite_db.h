@@ -78,8 +78,13 @@ class Connection {
 
 class Database {
  public:
+  enum class Durability {
+    kFull,    // every commit survives power loss (the server: acknowledged uploads)
+    kNormal,  // commits survive a crash of the process; the last ones may not survive power loss
+  };
   // Opens (creating) the database at `path` with `pool_size` connections.
-  static Result<std::unique_ptr<Database>> Open(const std::string& path, int pool_size);
+  static Result<std::unique_ptr<Database>> Open(const std::string& path, int pool_size,
+                                                Durability durability = Durability::kFull);
   ~Database();
 
   // Runs `work` on a pooled connection in a read transaction (a consistent snapshot).
