@@ -1,6 +1,6 @@
 #include "agent/local_state.h"
 
-#include <unordered_map>
+#include <algorithm>
 
 #include "adapters/sqlite/sqlite_db.h"
 
@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS synced (asset_id TEXT PRIMARY KEY, path TEXT NOT NULL
   "path, folder, size, mtime_ns, inode, sha256, kind, state, reason, attempts, next_try_at, " \
   "upload_url, upload_offset, asset_id, done_at, checked"
 
-constexpr const char kSelectFolder[] = "SELECT path, size, mtime_ns, inode FROM files WHERE folder = ?1";
+constexpr const char kSelectFolder[] =
+    "SELECT path, size, mtime_ns, inode FROM files WHERE folder = ?1 ORDER BY path";
 constexpr const char kInsertFile[] =
     "INSERT INTO files (path, folder, size, mtime_ns, inode, state) VALUES (?1, ?2, ?3, ?4, ?5, 'pending') "
     "ON CONFLICT (path) DO UPDATE SET folder = excluded.folder, size = excluded.size, "
@@ -63,8 +64,9 @@ constexpr const char kSaveFile[] =
     "checked = ?15 "
     "WHERE path = ?1 AND size = ?2 AND mtime_ns = ?3 AND inode = ?4";
 constexpr const char kDue[] =
-    "SELECT " FILE_COLUMNS " FROM files WHERE sha256 != '' AND (state IN ('pending', 'uploading') "
-    "OR (state = 'failed' AND next_try_at <= ?1)) ORDER BY mtime_ns DESC LIMIT ?2";
+    "SELECT * FROM (SELECT " FILE_COLUMNS " FROM files WHERE state IN ('pending', 'uploading') "
+    "AND sha256 != '' UNION ALL SELECT " FILE_COLUMNS " FROM files WHERE state = 'failed' "
+    "AND next_try_at <= ?1 AND sha256 != '') ORDER BY mtime_ns DESC LIMIT ?2";
 constexpr const char kNextRetry[] = "SELECT MIN(next_try_at) FROM files WHERE state = 'failed'";
 constexpr const char kListAll[] =
     "SELECT " FILE_COLUMNS " FROM files ORDER BY path LIMIT ?1";
@@ -162,45 +164,42 @@ Result<std::unique_ptr<LocalState>> LocalState::Open(const fs::path& file) {
 
 Result<ScanChanges> LocalState::RecordScan(const std::string& folder,
                                            const std::vector<SeenFile>& seen, bool complete) {
-  struct Known {
-    std::int64_t size, mtime_ns, inode;
-    bool seen = false;
+  std::vector<const SeenFile*> changed;
+  std::vector<std::string> removed;
+  auto differs = [](const SeenFile& file, std::int64_t size, std::int64_t mtime_ns, std::int64_t inode) {
+    return file.size != size || file.mtime_ns != mtime_ns || file.inode != inode;
   };
-  std::unordered_map<std::string, Known> known;
   if (complete) {
-    // One read of the folder's rows; a rescan that finds nothing new writes nothing.
+    // One ordered read of the folder's rows merged with the sorted scan: a rescan that finds
+    // nothing new writes nothing and holds no second copy of the paths. (SQLite's BINARY order
+    // is std::string's: bytes compared unsigned.)
+    std::vector<const SeenFile*> sorted;
+    sorted.reserve(seen.size());
+    for (const SeenFile& file : seen) sorted.push_back(&file);
+    std::sort(sorted.begin(), sorted.end(),
+              [](const SeenFile* a, const SeenFile* b) { return a->path < b->path; });
+    std::size_t next = 0;
     SHOEBOX_TRY(db_->Read<void>([&](Connection& c) -> Result<void> {
       SHOEBOX_ASSIGN(auto s, c.Prepare(kSelectFolder));
       s.Bind(1, folder);
       while (true) {
         SHOEBOX_ASSIGN(bool row, s.Step());
         if (!row) return {};
-        known.emplace(s.Text(0), Known{s.Int(1), s.Int(2), s.Int(3)});
+        std::string path = s.Text(0);
+        while (next < sorted.size() && sorted[next]->path < path) changed.push_back(sorted[next++]);
+        if (next < sorted.size() && sorted[next]->path == path) {
+          if (differs(*sorted[next], s.Int(1), s.Int(2), s.Int(3))) changed.push_back(sorted[next]);
+          ++next;
+        } else {
+          removed.push_back(std::move(path));
+        }
       }
     }));
+    while (next < sorted.size()) changed.push_back(sorted[next++]);
   } else {
     for (const SeenFile& file : seen) {
       SHOEBOX_ASSIGN(auto record, Get(file.path));
-      if (record) known.emplace(file.path, Known{record->size, record->mtime_ns, record->inode});
-    }
-  }
-  std::vector<const SeenFile*> changed;
-  for (const SeenFile& file : seen) {
-    auto it = known.find(file.path);
-    if (it == known.end()) {
-      changed.push_back(&file);
-      continue;
-    }
-    it->second.seen = true;
-    if (it->second.size != file.size || it->second.mtime_ns != file.mtime_ns ||
-        it->second.inode != file.inode) {
-      changed.push_back(&file);
-    }
-  }
-  std::vector<std::string> removed;
-  if (complete) {
-    for (const auto& [path, k] : known) {
-      if (!k.seen) removed.push_back(path);
+      if (!record || differs(file, record->size, record->mtime_ns, record->inode)) changed.push_back(&file);
     }
   }
   ScanChanges out{static_cast<std::int64_t>(changed.size()), static_cast<std::int64_t>(removed.size())};

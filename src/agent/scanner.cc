@@ -92,6 +92,7 @@ Result<FolderScan> ScanFolder(const std::string& folder, const Settings& setting
     return MakeError(ErrorCode::kNotFound, "cannot open folder " + folder + ": " + std::strerror(errno));
   }
   FolderScan scan;
+  scan.files.reserve(4096);
   Walk(fd, folder, settings, scan, 0);
   return scan;
 }

@@ -45,6 +45,26 @@ void Backoff(int attempt) {
   std::this_thread::sleep_for(std::chrono::milliseconds(base / 2 + jitter(random)));
 }
 
+// The body of one request: the file's bytes from `offset`, each block shown to on_read, which
+// may stop the request (then `stopped` is set).
+BodyProducer ReadFrom(int fd, const std::filesystem::path& file, std::int64_t offset,
+                      const UploadOptions& options, bool& stopped) {
+  return [fd, &file, position = offset, &options, &stopped](std::span<char> buffer) mutable
+         -> Result<std::size_t> {
+    ssize_t n = ::pread(fd, buffer.data(), buffer.size(), position);
+    if (n < 0) return ErrorFromErrno(errno, "read " + file.string());
+    position += n;
+    if (options.on_read) {
+      auto go_on = options.on_read(static_cast<std::size_t>(n));
+      if (!go_on) {
+        stopped = true;
+        return go_on.error();
+      }
+    }
+    return static_cast<std::size_t>(n);
+  };
+}
+
 }  // namespace
 
 Error ErrorFromReply(const HttpReply& reply) {
@@ -115,22 +135,9 @@ Result<UploadOutcome> UploadFile(HttpClient& http, const std::filesystem::path& 
       Result<HttpReply> reply = MakeError(ErrorCode::kInternal, "not sent");
       if (whole) {
         headers["Content-Type"] = "application/offset+octet-stream";
-        std::int64_t position = 0;
         bool stopped = false;
         reply = http.SendStreaming("POST", "/api/v1/uploads", headers, length,
-                                   [&](std::span<char> buffer) -> Result<std::size_t> {
-                                     ssize_t n = ::pread(handle.fd, buffer.data(), buffer.size(), position);
-                                     if (n < 0) return ErrorFromErrno(errno, "read " + file.string());
-                                     position += n;
-                                     if (options.on_read) {
-                                       auto go_on = options.on_read(static_cast<std::size_t>(n));
-                                       if (!go_on) {
-                                         stopped = true;
-                                         return go_on.error();
-                                       }
-                                     }
-                                     return static_cast<std::size_t>(n);
-                                   });
+                                   ReadFrom(handle.fd, file, 0, options, stopped));
         if (!reply && stopped) return reply.error();
       } else {
         reply = http.Send("POST", "/api/v1/uploads", headers);
@@ -184,22 +191,8 @@ Result<UploadOutcome> UploadFile(HttpClient& http, const std::filesystem::path& 
       auto headers = auth;
       headers["Upload-Offset"] = std::to_string(*offset);
       headers["Content-Type"] = "application/offset+octet-stream";
-      std::int64_t position = *offset;
-      auto reply = http.SendStreaming(
-          "PATCH", outcome.upload_url, headers, chunk,
-          [&](std::span<char> buffer) -> Result<std::size_t> {
-            ssize_t n = ::pread(handle.fd, buffer.data(), buffer.size(), position);
-            if (n < 0) return ErrorFromErrno(errno, "read " + file.string());
-            position += n;
-            if (options.on_read) {
-              auto go_on = options.on_read(static_cast<std::size_t>(n));
-              if (!go_on) {
-                stopped_by_caller = true;
-                return go_on.error();
-              }
-            }
-            return static_cast<std::size_t>(n);
-          });
+      auto reply = http.SendStreaming("PATCH", outcome.upload_url, headers, chunk,
+                                      ReadFrom(handle.fd, file, *offset, options, stopped_by_caller));
       if (!reply || reply->status != 204) {
         last = reply ? ErrorFromReply(*reply) : reply.error();
         if (!reply && stopped_by_caller) return last;
