@@ -53,5 +53,6 @@ void AddAdminRoutes(http::Router& router, ApiServices& services);
 void AddAssetRoutes(http::Router& router, ApiServices& services);
 void AddUploadRoutes(http::Router& router, ApiServices& services);
 void AddDeviceRoutes(http::Router& router, ApiServices& services);
+void AddWebRoutes(http::Router& router, ApiServices& services);
 
 }  // namespace shoebox::api

@@ -106,6 +106,7 @@ http::Router BuildRouter(ApiServices& services) {
   AddAssetRoutes(router, services);
   AddUploadRoutes(router, services);
   AddDeviceRoutes(router, services);
+  AddWebRoutes(router, services);
   return router;
 }
 

@@ -47,6 +47,7 @@ const std::vector<Key>& Keys() {
       {"jobs.max_attempts", &ServerConfig::job_max_attempts},
       {"jobs.retry_base_seconds", &ServerConfig::job_retry_base_seconds},
       {"media.tool", &ServerConfig::media_tool},
+      {"web.root", &ServerConfig::web_root},
       {"media.ffmpeg", &ServerConfig::ffmpeg},
       {"media.memory_limit_mb", &ServerConfig::media_memory_limit_mb},
       {"media.photo_timeout_seconds", &ServerConfig::media_photo_timeout_seconds},

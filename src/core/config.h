@@ -57,6 +57,8 @@ struct ServerConfig {
   std::int64_t job_retry_base_seconds = 30;
   // [media] Every decode runs in the sandboxed helper under these limits.
   std::string media_tool;  // path of shoebox-media; empty: next to shoebox-server
+  // [web] The built web app (web/ built by scripts/build); empty: ../web beside the binary.
+  std::string web_root;
   std::string ffmpeg = "ffmpeg";
   std::int64_t media_memory_limit_mb = 3072;
   std::int64_t media_photo_timeout_seconds = 60;

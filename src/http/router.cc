@@ -89,6 +89,13 @@ HttpResponse Router::Dispatch(HttpRequest& request) const {
     response.Set("Allow", allowed);
     return response;
   }
+  if (fallback_ && (request.method == "GET" || request.method == "HEAD")) {
+    try {
+      return fallback_(request);
+    } catch (const std::exception& e) {
+      return ErrorResponse(MakeError(ErrorCode::kInternal, std::string("internal error: ") + e.what()));
+    }
+  }
   return ErrorResponse(MakeError(ErrorCode::kNotFound, "no such endpoint: " + request.path));
 }
 

@@ -30,6 +30,8 @@ class Router {
  public:
   explicit Router(std::int64_t max_buffered_body) : max_buffered_body_(max_buffered_body) {}
   void Add(Route route);
+  // Answers GET and HEAD requests no route matches (the web app's files).
+  void SetFallback(Handler handler) { fallback_ = std::move(handler); }
   // Finds the route, fills path_params, reads a buffered body, calls the handler. 404 for an
   // unknown path, 405 (with Allow) for a known path and another method. Must not throw.
   HttpResponse Dispatch(HttpRequest& request) const;
@@ -37,6 +39,7 @@ class Router {
 
  private:
   std::vector<Route> routes_;
+  Handler fallback_;
   std::int64_t max_buffered_body_;
 };
 

@@ -1,0 +1,146 @@
+// The web app in a real browser (Debian's Chromium driven by playwright-core) against a real
+// shoebox-server on 127.0.0.1 with a temp data folder: first run, the timeline in capture-time
+// order with day headers and real thumbnails, sign out and in, the security headers.
+// Screenshots go to build/web-screenshots/. Run: web/tests/run.sh.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '..', '..');
+const serverBin = process.env.SHOEBOX_SERVER_BIN || path.join(repo, 'build', 'bin', 'shoebox-server');
+const webRoot = process.env.SHOEBOX_WEB_ROOT || path.join(repo, 'build', 'web');
+const shots = path.join(repo, 'build', 'web-screenshots');
+const EMAIL = 'admin@example.com';
+const PASSWORD = 'browser-test-123';
+
+let work, server, base, browser;
+
+function photo(file, taken) {
+  execFileSync('vips', ['gaussnoise', file, '900', '600']);
+  execFileSync('exiftool', ['-q', '-overwrite_original', `-DateTimeOriginal=${taken}`, file]);
+}
+
+async function upload(token, file) {
+  const bytes = fs.readFileSync(file);
+  const meta = `filename ${Buffer.from(path.basename(file)).toString('base64')}`;
+  const reply = await fetch(`${base}/api/v1/uploads`, {
+    method: 'POST',
+    headers: {
+      Authorization: `Bearer ${token}`,
+      'Tus-Resumable': '1.0.0',
+      'Upload-Length': String(bytes.length),
+      'Upload-Metadata': meta,
+      'Content-Type': 'application/offset+octet-stream',
+    },
+    body: bytes,
+  });
+  assert.equal(reply.status, 201, await reply.text());
+  return reply.headers.get('shoebox-asset-id');
+}
+
+before(async () => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'shoebox-web-'));
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SHOEBOX_')));
+  server = spawn(serverBin, ['--data', path.join(work, 'data'), '--listen', '127.0.0.1:0',
+                             '--set', `web.root=${webRoot}`, '--set', 'log.level=warn'],
+                 { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  process.once('exit', () => server.kill('SIGKILL'));
+  base = await new Promise((resolve, reject) => {
+    let out = '';
+    server.stdout.on('data', (chunk) => {
+      out += chunk;
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (match) resolve(match[1]);
+    });
+    server.once('exit', (code) => reject(new Error(`server exited (${code})`)));
+  });
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+                                    args: ['--no-sandbox'] });
+  fs.mkdirSync(shots, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill('SIGTERM');
+  await new Promise((resolve) => server?.once('exit', resolve));
+  if (!process.env.SHOEBOX_E2E_KEEP) fs.rmSync(work, { recursive: true, force: true });
+});
+
+test('first run, then the timeline in capture-time order with thumbnails', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const violations = [];
+  page.on('console', (m) => { if (/Content Security Policy/.test(m.text())) violations.push(m.text()); });
+  await page.goto(base);
+  await page.getByRole('heading', { name: /create the admin account/ }).waitFor();
+  await page.screenshot({ path: path.join(shots, 'first-run.png') });
+  await page.getByLabel('Name').fill('Ada');
+  await page.getByLabel('Email').fill(EMAIL);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByText('No photos yet').waitFor();
+
+  // Two photos taken years apart, uploaded older first.
+  const login = await fetch(`${base}/api/v1/auth/login`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email: EMAIL, password: PASSWORD }),
+  });
+  const { token } = await login.json();
+  photo(path.join(work, 'old.jpg'), '2021:05:06 10:00:00');
+  photo(path.join(work, 'new.jpg'), '2023:07:08 18:30:00');
+  const older = await upload(token, path.join(work, 'old.jpg'));
+  const newer = await upload(token, path.join(work, 'new.jpg'));
+  for (let i = 0; i < 300; i++) {
+    const list = await (await fetch(`${base}/api/v1/assets`, { headers: { Authorization: `Bearer ${token}` } })).json();
+    if (list.assets.length === 2 && list.assets.every((a) => a.thumbnail_url)) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+
+  await page.reload();
+  await page.locator('figure.tile img').nth(1).waitFor();
+  const order = await page.locator('figure.tile').evaluateAll((tiles) => tiles.map((t) => t.dataset.assetId));
+  assert.deepEqual(order, [newer, older]);
+  const headers = await page.locator('main h2').allTextContents();
+  assert.deepEqual(headers, ['Sat, 8 Jul 2023', 'Thu, 6 May 2021']);
+  await page.waitForFunction(() => [...document.querySelectorAll('figure.tile img')].every((i) => i.complete && i.naturalWidth > 0));
+  await page.screenshot({ path: path.join(shots, 'timeline.png') });
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('heading', { name: 'Sign in to Shoebox' }).waitFor();
+  await page.getByLabel('Email').fill(EMAIL);
+  await page.getByLabel('Password').fill('wrong-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('alert').waitFor();
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('figure.tile img').nth(1).waitFor();
+  assert.deepEqual(violations, []);
+  await page.close();
+});
+
+test('the app is served with a strict CSP, hashed assets cached for good, app paths routed', async () => {
+  const index = await fetch(`${base}/`);
+  assert.equal(index.status, 200);
+  const csp = index.headers.get('content-security-policy');
+  assert.match(csp, /script-src 'self'/);
+  assert.doesNotMatch(csp, /unsafe-inline/);
+  assert.equal(index.headers.get('cache-control'), 'no-cache');
+  const html = await index.text();
+  const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)[1];
+  const asset = await fetch(`${base}${script}`);
+  assert.equal(asset.status, 200);
+  assert.equal(asset.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+  assert.equal((await fetch(`${base}/albums/anything`)).status, 200);  // the app routes it
+  assert.equal((await fetch(`${base}/assets/missing.js`)).status, 404);
+  assert.equal((await fetch(`${base}/api/v1/nope`)).status, 404);
+  for (const sneaky of ['/../../etc/passwd', '/%2e%2e/%2e%2e/etc/passwd', '/assets/..%2f..%2f..%2fetc%2fpasswd']) {
+    const reply = await fetch(`${base}${sneaky}`);
+    assert.doesNotMatch(await reply.text(), /root:x:0/, sneaky);
+  }
+});
