@@ -111,6 +111,44 @@ test('first run, then the timeline in capture-time order with thumbnails', async
   await page.waitForFunction(() => [...document.querySelectorAll('figure.tile img')].every((i) => i.complete && i.naturalWidth > 0));
   await page.screenshot({ path: path.join(shots, 'timeline.png') });
 
+  // The viewer: the newer photo first, the next one with the arrow key, details, favourite.
+  await page.locator('figure.tile button').first().click();
+  const viewer = page.getByRole('dialog');
+  await viewer.waitFor();
+  assert.equal(await viewer.getAttribute('aria-label'), 'new.jpg');
+  await page.waitForFunction(() => { const i = document.querySelector('.stage img'); return i && i.complete && i.naturalWidth > 0; });
+  await page.keyboard.press('ArrowRight');
+  await page.waitForFunction(() => document.querySelector('[role=dialog]').getAttribute('aria-label') === 'old.jpg');
+  await page.keyboard.press('i');
+  await page.getByRole('complementary', { name: 'Details' }).getByText('2021-05-06 10:00:00').waitFor();
+  await page.keyboard.press('f');
+  await page.getByRole('button', { name: 'Unfavourite' }).waitFor();
+  await page.screenshot({ path: path.join(shots, 'viewer.png') });
+  await page.keyboard.press('Escape');
+  await page.getByRole('dialog').waitFor({ state: 'detached' });
+  await page.getByLabel('Favourite', { exact: true }).waitFor();  // the star on its tile
+
+  // A video plays through the playback endpoint, and seeking works.
+  execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=duration=4:size=320x240:rate=25',
+                          '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', path.join(work, 'clip.mp4')]);
+  await upload(token, path.join(work, 'clip.mp4'));
+  for (let i = 0; i < 300; i++) {
+    const list = await (await fetch(`${base}/api/v1/assets`, { headers: { Authorization: `Bearer ${token}` } })).json();
+    if (list.assets.length === 3 && list.assets.every((a) => a.media_state !== 'pending')) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await page.reload();
+  await page.getByRole('button', { name: 'Open clip.mp4' }).click();
+  await page.waitForFunction(() => { const v = document.querySelector('.stage video'); return v && v.readyState >= 1 && v.duration > 3; });
+  const seeked = await page.evaluate(() => new Promise((resolve) => {
+    const v = document.querySelector('.stage video');
+    v.pause();
+    v.addEventListener('seeked', () => resolve(v.currentTime), { once: true });
+    v.currentTime = 3;
+  }));
+  assert.ok(seeked >= 2.9, `seeked to ${seeked}`);
+  await page.keyboard.press('Escape');
+
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('heading', { name: 'Sign in to Shoebox' }).waitFor();
   await page.getByLabel('Email').fill(EMAIL);
