@@ -149,6 +149,16 @@ test('first run, then the timeline in capture-time order with thumbnails', async
   assert.ok(seeked >= 2.9, `seeked to ${seeked}`);
   await page.keyboard.press('Escape');
 
+  // Upload from the browser (tus): one new photo and one already in the library.
+  photo(path.join(work, 'from-browser.jpg'), '2022:02:03 12:00:00');
+  await page.locator('input[type=file]').setInputFiles([path.join(work, 'from-browser.jpg'), path.join(work, 'old.jpg')]);
+  const panel = page.getByRole('region', { name: 'Uploads' });
+  await panel.getByText('2 of 2 uploaded').waitFor();
+  await panel.getByText('duplicate: already in your library').waitFor();
+  await page.screenshot({ path: path.join(shots, 'upload.png') });
+  await page.getByRole('button', { name: 'Open from-browser.jpg' }).waitFor();
+  assert.equal(await page.locator('figure.tile').count(), 4);
+
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('heading', { name: 'Sign in to Shoebox' }).waitFor();
   await page.getByLabel('Email').fill(EMAIL);
