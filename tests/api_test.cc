@@ -591,6 +591,42 @@ TEST_F(ApiTest, TimelineIsNewestFirstWithCursorPages) {
   EXPECT_EQ(Call("GET", "/api/v1/assets?limit=0").status, 400);
 }
 
+TEST_F(ApiTest, SearchFiltersByDateNameTypeAndFavourite) {
+  // Capture time falls back to the file time for these: 2020-09-13 and the days after.
+  std::string beach = Upload("Beach_100%.jpg", FakeJpeg(1000, 301), 1600000000);
+  std::string party = Upload("party.jpg", FakeJpeg(1000, 302), 1600000000 + 86400);
+  std::string clip = Upload("party_clip.mp4", FakeMp4(2000, 303), 1600000000 + 2 * 86400);
+  std::string trashed = Upload("party-old.jpg", FakeJpeg(1000, 304), 1600000000);
+  Call("DELETE", "/api/v1/assets/" + trashed);
+  Call("PATCH", "/api/v1/assets/" + beach, R"({"is_archived":true,"is_favorite":true})");
+  auto ids = [&](const std::string& query) {
+    std::vector<std::string> out;
+    auto reply = Call("GET", "/api/v1/search?" + query);
+    EXPECT_EQ(reply.status, 200) << query << " " << reply.body;
+    auto body = Body(reply);
+    for (auto& a : body["assets"]) out.push_back(a["id"]);
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(ids("").size(), 3u);
+  EXPECT_EQ(ids("name=PARTY"), (V{clip, party}));  // any case, newest first, not the trash
+  EXPECT_EQ(ids("name=" + PercentEncode("100%")), (V{beach}));  // archived count; % is literal
+  EXPECT_EQ(ids("name=" + PercentEncode("y_c")), (V{clip}));
+  EXPECT_EQ(ids("name=%25"), (V{beach}));
+  EXPECT_EQ(ids("type=video"), (V{clip}));
+  EXPECT_EQ(ids("type=photo&from=2020-09-14&to=2020-09-14"), (V{party}));
+  EXPECT_EQ(ids("from=2020-09-15"), (V{clip}));
+  EXPECT_EQ(ids("favorite=true"), (V{beach}));
+  EXPECT_EQ(ids("camera=Canon"), V{});  // no metadata in these files
+  EXPECT_EQ(ids("near=40.7,-111.9&radius_km=5"), V{});
+  EXPECT_EQ(Call("GET", "/api/v1/search?from=yesterday").status, 400);
+  EXPECT_EQ(Call("GET", "/api/v1/search?type=music").status, 400);
+  EXPECT_EQ(Call("GET", "/api/v1/search?near=91,0").status, 400);
+  // Another user's library is not searched.
+  std::string bob = server_->CreateUserAndLogin("bob@example.com");
+  EXPECT_TRUE(Body(Call("GET", "/api/v1/search?name=party", "", {}, bob))["assets"].empty());
+}
+
 TEST_F(ApiTest, FavouritesArchiveTrashRestoreAndEmpty) {
   std::string keep = Upload("keep.jpg", FakeJpeg(1000, 1));
   std::string gone = Upload("gone.jpg", FakeJpeg(3000, 2));

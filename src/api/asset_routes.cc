@@ -1,6 +1,8 @@
 #include "api/api_support.h"
 #include "core/text.h"
 
+#include <cmath>
+
 namespace shoebox::api {
 namespace {
 
@@ -69,8 +71,10 @@ Result<AssetListRequest> ListRequestFrom(const http::HttpRequest& r) {
     request.visibility = AssetVisibility::kTrash;
   else if (visibility == "all")
     request.visibility = AssetVisibility::kAll;
+  else if (visibility == "library")
+    request.visibility = AssetVisibility::kLibrary;
   else
-    return MakeError(ErrorCode::kBadRequest, "visibility must be timeline, archive, trash or all");
+    return MakeError(ErrorCode::kBadRequest, "visibility must be timeline, archive, trash, library or all");
   request.favorites_only = r.QueryParam("favorite").value_or("") == "true";
   request.cursor = r.QueryParam("cursor").value_or("");
   if (auto limit = r.QueryParam("limit")) {
@@ -82,25 +86,92 @@ Result<AssetListRequest> ListRequestFrom(const http::HttpRequest& r) {
   return request;
 }
 
+// A day "2023-01-02" as the UTC millisecond of its start.
+Result<UnixMillis> DayStart(const std::string& field, const std::string& day) {
+  auto at = ParseRfc3339(day + "T00:00:00Z");
+  if (day.size() != 10 || !at) return MakeError(ErrorCode::kBadRequest, field + " must be a date like 2023-01-31");
+  return *at;
+}
+
+Result<double> Number(const std::string& field, const std::string& text) {
+  try {
+    std::size_t used = 0;
+    double value = std::stod(text, &used);
+    if (used == text.size() && std::isfinite(value)) return value;
+  } catch (const std::exception&) {
+  }
+  return MakeError(ErrorCode::kBadRequest, field + " must be a number");
+}
+
+// GET /api/v1/search: the listing's parameters (visibility defaults to the whole library, not
+// the trash) plus the filters. Dates are capture days, both ends included; `near` is a place
+// "lat,lon" with `radius_km` (default 10) around it.
+Result<AssetListRequest> SearchRequestFrom(const http::HttpRequest& r) {
+  SHOEBOX_ASSIGN(AssetListRequest request, ListRequestFrom(r));
+  if (!r.QueryParam("visibility")) request.visibility = AssetVisibility::kLibrary;
+  AssetFilter& f = request.filter;
+  if (auto from = r.QueryParam("from")) {
+    SHOEBOX_ASSIGN(f.taken_from, DayStart("from", *from));
+  }
+  if (auto to = r.QueryParam("to")) {
+    SHOEBOX_ASSIGN(UnixMillis start, DayStart("to", *to));
+    f.taken_before = start + kMillisPerDay;
+  }
+  f.camera = r.QueryParam("camera").value_or("");
+  f.name = r.QueryParam("name").value_or("");
+  if (auto type = r.QueryParam("type")) {
+    if (*type == "photo") {
+      f.kind = MediaKind::kPhoto;
+    } else if (*type == "video") {
+      f.kind = MediaKind::kVideo;
+    } else if (!type->empty()) {
+      return MakeError(ErrorCode::kBadRequest, "type must be photo or video");
+    }
+  }
+  if (auto near = r.QueryParam("near"); near && !near->empty()) {
+    auto comma = near->find(',');
+    if (comma == std::string::npos) return MakeError(ErrorCode::kBadRequest, "near must be lat,lon");
+    SHOEBOX_ASSIGN(double lat, Number("near", near->substr(0, comma)));
+    SHOEBOX_ASSIGN(double lon, Number("near", near->substr(comma + 1)));
+    double radius = 10;
+    if (auto text = r.QueryParam("radius_km")) {
+      SHOEBOX_ASSIGN(radius, Number("radius_km", *text));
+    }
+    if (lat < -90 || lat > 90 || lon < -180 || lon > 180 || radius <= 0 || radius > 20000) {
+      return MakeError(ErrorCode::kBadRequest, "near must be a latitude and longitude, radius_km 0..20000");
+    }
+    // A box around the place (a degree of latitude is 111 km; of longitude, less off the equator).
+    double dlat = radius / 111.0;
+    double dlon = radius / (111.0 * std::max(0.01, std::cos(lat * M_PI / 180.0)));
+    f.latitude_range = std::make_pair(lat - dlat, lat + dlat);
+    f.longitude_range = std::make_pair(lon - dlon, lon + dlon);
+  }
+  return request;
+}
+
 }  // namespace
 
 void AddAssetRoutes(http::Router& router, ApiServices& s) {
   std::int64_t retention = s.assets.trash_retention_days();
 
-  router.Add({"GET", "/api/v1/assets", http::BodyMode::kNone,
-              Authed(s, [&s, retention](http::HttpRequest& r, const Caller& caller) {
-                auto page = [&]() -> Result<AssetPage> {
-                  SHOEBOX_ASSIGN(AssetListRequest request, ListRequestFrom(r));
-                  return s.assets.List(caller, request);
-                }();
-                return Respond(page, [&](const AssetPage& p) {
-                  Json list = Json::array();
-                  for (const Asset& asset : p.assets) list.push_back(AssetJson(asset, retention));
-                  return Ok({{"assets", list},
-                             {"next_cursor",
-                              p.next_cursor.empty() ? Json(nullptr) : Json(p.next_cursor)}});
-                });
-              })});
+  // The timeline and the other listings; search is the same listing with filters.
+  for (auto [path, parse] : {std::pair{"/api/v1/assets", &ListRequestFrom},
+                             std::pair{"/api/v1/search", &SearchRequestFrom}}) {
+    router.Add({"GET", path, http::BodyMode::kNone,
+                Authed(s, [&s, retention, parse](http::HttpRequest& r, const Caller& caller) {
+                  auto page = [&]() -> Result<AssetPage> {
+                    SHOEBOX_ASSIGN(AssetListRequest request, parse(r));
+                    return s.assets.List(caller, request);
+                  }();
+                  return Respond(page, [&](const AssetPage& p) {
+                    Json list = Json::array();
+                    for (const Asset& asset : p.assets) list.push_back(AssetJson(asset, retention));
+                    return Ok({{"assets", list},
+                               {"next_cursor",
+                                p.next_cursor.empty() ? Json(nullptr) : Json(p.next_cursor)}});
+                  });
+                })});
+  }
 
   // Which of these checksums does the caller have (or deliberately delete)? Devices ask this
   // before uploading, so nothing already on the server is sent twice.

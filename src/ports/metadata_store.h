@@ -69,12 +69,26 @@ class LoginAttemptRepository {
   virtual Result<void> DeleteOlderThan(UnixMillis before) = 0;
 };
 
-enum class AssetVisibility { kTimeline, kArchive, kTrash, kAll };
+// kLibrary: everything not in the trash (the timeline and the archive), what search looks in.
+enum class AssetVisibility { kTimeline, kArchive, kTrash, kAll, kLibrary };
+
+// Search filters; empty ones match everything.
+struct AssetFilter {
+  std::optional<UnixMillis> taken_from;    // inclusive
+  std::optional<UnixMillis> taken_before;  // exclusive
+  std::string camera;                      // part of the make or the model, any case
+  std::string name;                        // part of the file name, any case
+  std::optional<MediaKind> kind;
+  // A box around a place: latitude and longitude ranges in degrees.
+  std::optional<std::pair<double, double>> latitude_range;
+  std::optional<std::pair<double, double>> longitude_range;
+};
 
 struct AssetQuery {
   std::string owner_id;
   AssetVisibility visibility = AssetVisibility::kTimeline;
   bool favorites_only = false;
+  AssetFilter filter;
   // Keyset cursor: rows strictly after (taken_at, id) in newest-first order.
   std::optional<std::pair<UnixMillis, std::string>> after;
   int limit = 100;

@@ -39,6 +39,7 @@ Result<AssetPage> AssetService::List(const Caller& caller, const AssetListReques
   query.owner_id = caller.user.id;
   query.visibility = request.visibility;
   query.favorites_only = request.favorites_only;
+  query.filter = request.filter;
   query.limit = request.limit + 1;
   if (!request.cursor.empty()) {
     SHOEBOX_ASSIGN(query.after, DecodeCursor(request.cursor));

@@ -23,6 +23,7 @@ struct AssetPage {
 struct AssetListRequest {
   AssetVisibility visibility = AssetVisibility::kTimeline;
   bool favorites_only = false;
+  AssetFilter filter;  // search
   std::string cursor;
   int limit = 100;
 };

@@ -37,6 +37,11 @@ Statement& Statement::Bind(int index, std::int64_t value) {
 Statement& Statement::Bind(int index, const std::optional<std::int64_t>& value) {
   return value ? Bind(index, *value) : BindNull(index);
 }
+Statement& Statement::BindDouble(int index, double value) {
+  sqlite3_bind_double(stmt_, index, value);
+  return *this;
+}
+
 Statement& Statement::BindBlob(int index, std::string_view bytes) {
   sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
   return *this;

@@ -40,6 +40,7 @@ class Statement {
   Statement& Bind(int index, const char* text) { return Bind(index, std::string_view(text)); }
   Statement& Bind(int index, const std::optional<std::int64_t>& value);
   Statement& BindBlob(int index, std::string_view bytes);
+  Statement& BindDouble(int index, double value);
   Statement& BindNull(int index);
 
   // Advances to the next row: true while there is one.

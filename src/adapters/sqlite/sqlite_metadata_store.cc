@@ -71,9 +71,17 @@ constexpr const char kListAssets[] =
     "SELECT " SHOEBOX_ASSET_COLUMNS " FROM assets WHERE owner_id = ?1 "
     "AND CASE ?2 WHEN 0 THEN trashed_at IS NULL AND is_archived = 0 AND is_live_motion = 0 "
     "            WHEN 1 THEN trashed_at IS NULL AND is_archived = 1 "
-    "            WHEN 2 THEN trashed_at IS NOT NULL ELSE 1 END "
+    "            WHEN 2 THEN trashed_at IS NOT NULL "
+    "            WHEN 4 THEN trashed_at IS NULL AND is_live_motion = 0 ELSE 1 END "
     "AND (?3 = 0 OR is_favorite = 1) "
     "AND (?4 IS NULL OR (taken_at, id) < (?4, ?5)) "
+    "AND (?7 IS NULL OR taken_at >= ?7) AND (?8 IS NULL OR taken_at < ?8) "
+    "AND (?9 = '' OR json_extract(media_json, '$.make') LIKE ?9 ESCAPE '\\' "
+    "     OR json_extract(media_json, '$.model') LIKE ?9 ESCAPE '\\') "
+    "AND (?10 = '' OR original_name LIKE ?10 ESCAPE '\\') "
+    "AND (?11 = '' OR kind = ?11) "
+    "AND (?12 IS NULL OR json_extract(media_json, '$.latitude') BETWEEN ?12 AND ?13) "
+    "AND (?14 IS NULL OR json_extract(media_json, '$.longitude') BETWEEN ?14 AND ?15) "
     "ORDER BY taken_at DESC, id DESC LIMIT ?6";
 constexpr const char kFindAssetsByChecksums[] =
     "SELECT a.sha256, a.id, a.quality, a.trashed_at IS NOT NULL FROM assets a "
@@ -331,6 +339,29 @@ MediaKind ParseMediaKind(std::string_view name) {
   if (name == "photo") return MediaKind::kPhoto;
   if (name == "video") return MediaKind::kVideo;
   return MediaKind::kUnknown;
+}
+
+// `text` for a LIKE pattern with % _ and the escape character matched literally (ESCAPE '\\').
+std::string LikeLiteral(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// "%text%": contains `text`; "" stays "" (no filter).
+std::string LikePattern(const std::string& text) {
+  return text.empty() ? "" : "%" + LikeLiteral(text) + "%";
+}
+
+void BindRange(Statement& s, int first, const std::optional<std::pair<double, double>>& range) {
+  if (range) {
+    s.BindDouble(first, range->first).BindDouble(first + 1, range->second);
+  } else {
+    s.BindNull(first).BindNull(first + 1);
+  }
 }
 
 Asset ReadAsset(const Statement& s) {
@@ -649,6 +680,12 @@ class SqliteAssets final : public AssetRepository {
         s.BindNull(4).BindNull(5);
       }
       s.Bind(6, q.limit);
+      const AssetFilter& f = q.filter;
+      s.Bind(7, f.taken_from).Bind(8, f.taken_before);
+      s.Bind(9, LikePattern(f.camera)).Bind(10, LikePattern(f.name));
+      s.Bind(11, f.kind ? MediaKindName(*f.kind) : std::string_view(""));
+      BindRange(s, 12, f.latitude_range);
+      BindRange(s, 14, f.longitude_range);
       return CollectRows<Asset>(s, [](const Statement& row) { return ReadAsset(row); });
     });
   }
@@ -788,12 +825,7 @@ class SqliteAssets final : public AssetRepository {
 
   Result<std::vector<Asset>> FindByNameStem(const std::string& owner_id,
                                             const std::string& stem) override {
-    std::string pattern;
-    for (char ch : stem) {
-      if (ch == '%' || ch == '_' || ch == '\\') pattern.push_back('\\');
-      pattern.push_back(ch);
-    }
-    pattern += ".%";
+    std::string pattern = LikeLiteral(stem) + ".%";
     return db_.Read<std::vector<Asset>>([&](Connection& c) -> Result<std::vector<Asset>> {
       SHOEBOX_ASSIGN(auto s, c.Prepare(kSelectAssetsByStem));
       s.Bind(1, owner_id).Bind(2, pattern);
