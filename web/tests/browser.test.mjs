@@ -22,9 +22,9 @@ const PASSWORD = 'browser-test-123';
 
 let work, server, base, browser;
 
-function photo(file, taken) {
+function photo(file, taken, ...tags) {
   execFileSync('vips', ['gaussnoise', file, '900', '600']);
-  execFileSync('exiftool', ['-q', '-overwrite_original', `-DateTimeOriginal=${taken}`, file]);
+  execFileSync('exiftool', ['-q', '-overwrite_original', `-DateTimeOriginal=${taken}`, ...tags, file]);
 }
 
 async function upload(token, file) {
@@ -93,7 +93,7 @@ test('first run, then the timeline in capture-time order with thumbnails', async
   });
   const { token } = await login.json();
   photo(path.join(work, 'old.jpg'), '2021:05:06 10:00:00');
-  photo(path.join(work, 'new.jpg'), '2023:07:08 18:30:00');
+  photo(path.join(work, 'new.jpg'), '2023:07:08 18:30:00', '-Make=Canon', '-Model=Canon EOS 5D');
   const older = await upload(token, path.join(work, 'old.jpg'));
   const newer = await upload(token, path.join(work, 'new.jpg'));
   for (let i = 0; i < 300; i++) {
@@ -176,10 +176,26 @@ test('first run, then the timeline in capture-time order with thumbnails', async
   await page.getByRole('link', { name: 'Favourites' }).click();
   await page.getByRole('button', { name: 'Open old.jpg' }).waitFor();
   assert.equal(await page.locator('figure.tile').count(), 1);
+  // Search by date, then by camera.
+  await page.getByRole('link', { name: 'Search' }).click();
+  await page.getByLabel('From', { exact: true }).fill('2021-05-01');
+  await page.getByLabel('To', { exact: true }).fill('2021-05-31');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByRole('button', { name: 'Open old.jpg' }).waitFor();
+  assert.equal(await page.locator('figure.tile').count(), 1);
+  await page.getByLabel('From', { exact: true }).fill('');
+  await page.getByLabel('To', { exact: true }).fill('');
+  await page.getByLabel('Camera').fill('canon');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByRole('button', { name: 'Open new.jpg' }).waitFor();
+  assert.equal(await page.locator('figure.tile').count(), 1);
+  await page.screenshot({ path: path.join(shots, 'search.png') });
   await page.getByRole('link', { name: 'Devices' }).click();
   await page.getByText('No device backs up yet').waitFor();
   await page.goBack();
-  await page.getByRole('button', { name: 'Open old.jpg' }).waitFor();
+  await page.getByRole('form', { name: 'Search' }).waitFor();
+  await page.goBack();
+  await page.getByRole('button', { name: 'Open old.jpg' }).waitFor();  // Favourites again
 
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('heading', { name: 'Sign in to Shoebox' }).waitFor();
