@@ -210,6 +210,49 @@ test('first run, then the timeline in capture-time order with thumbnails', async
   await page.close();
 });
 
+test('file names and EXIF strings holding HTML render as text', async () => {
+  const login = await fetch(`${base}/api/v1/auth/login`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email: EMAIL, password: PASSWORD }),
+  });
+  const { token } = await login.json();
+  const payload = '<img src=x onerror="window.__pwned=1">';
+  const file = path.join(work, 'xss.jpg');
+  photo(file, '2024:01:01 00:00:00', `-Make=${payload}`, `-Model=<script>window.__pwned=2</script>`);
+  const bytes = fs.readFileSync(file);
+  const reply = await fetch(`${base}/api/v1/uploads`, {
+    method: 'POST',
+    headers: {
+      Authorization: `Bearer ${token}`, 'Tus-Resumable': '1.0.0', 'Upload-Length': String(bytes.length),
+      'Upload-Metadata': `filename ${Buffer.from(`${payload}.jpg`).toString('base64')}`,
+      'Content-Type': 'application/offset+octet-stream',
+    },
+    body: bytes,
+  });
+  assert.equal(reply.status, 201);
+  const id = reply.headers.get('shoebox-asset-id');
+  for (let i = 0; i < 300; i++) {
+    const a = await (await fetch(`${base}/api/v1/assets/${id}`, { headers: { Authorization: `Bearer ${token}` } })).json();
+    if (a.media_state !== 'pending') break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(base);
+  await page.getByLabel('Email').fill(EMAIL);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('link', { name: 'Photos' }).click();
+  await page.getByRole('button', { name: `Open ${payload}.jpg` }).click();
+  await page.keyboard.press('i');
+  const details = page.getByRole('complementary', { name: 'Details' });
+  await details.getByText(payload, { exact: false }).first().waitFor();
+  await details.getByText('<script>window.__pwned=2</script>', { exact: false }).first().waitFor();
+  assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  assert.equal(await page.locator('img[src="x"]').count(), 0);
+  await context.close();
+});
+
 test('the app is served with a strict CSP, hashed assets cached for good, app paths routed', async () => {
   const index = await fetch(`${base}/`);
   assert.equal(index.status, 200);
