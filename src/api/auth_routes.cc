@@ -90,6 +90,21 @@ void AddAuthRoutes(http::Router& router, ApiServices& s) {
                 return Respond(result, [](const User& user) { return Ok(UserJson(user)); });
               })});
 
+  // What the caller's library takes, against the quota, for the account page.
+  router.Add({"GET", "/api/v1/me/storage", http::BodyMode::kNone,
+              Authed(s, [&s](http::HttpRequest&, const Caller& caller) {
+                auto user = s.users.Get(caller.user.id);
+                if (!user) return http::ErrorResponse(user.error());
+                return Respond(s.assets.Usage(caller), [&](const UsageSplit& u) {
+                  auto part = [](const StoreTotals& t) { return Json{{"count", t.assets}, {"bytes", t.bytes}}; };
+                  return Ok({{"used_bytes", user->used_bytes},
+                             {"quota_bytes", user->quota_bytes ? Json(*user->quota_bytes) : Json(nullptr)},
+                             {"photos", part(u.photos)},
+                             {"videos", part(u.videos)},
+                             {"trash", part(u.trash)}});
+                });
+              })});
+
   router.Add({"POST", "/api/v1/me/password", http::BodyMode::kBuffered,
               Authed(s, [&s](http::HttpRequest& r, const Caller& caller) {
                 auto result = [&]() -> Result<void> {

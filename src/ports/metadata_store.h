@@ -148,6 +148,13 @@ struct StoreTotals {
   std::int64_t bytes = 0;
 };
 
+// One owner's stored originals split the way the account page draws them.
+struct UsageSplit {
+  StoreTotals photos;
+  StoreTotals videos;
+  StoreTotals trash;  // either kind, waiting to be purged
+};
+
 class AssetRepository {
  public:
   virtual ~AssetRepository() = default;
@@ -192,6 +199,7 @@ class AssetRepository {
   virtual Result<std::vector<AssetChange>> ChangesSince(const std::string& owner_id,
                                                         std::int64_t after_seq, int limit) = 0;
   virtual Result<StoreTotals> Totals() = 0;
+  virtual Result<UsageSplit> Usage(const std::string& owner_id) = 0;
 };
 
 struct UploadProgress {

@@ -151,6 +151,10 @@ Result<std::unique_ptr<BlobReader>> AssetService::Open(const StoredFile& file,
   return blobs_.Read(file.key, offset, length);
 }
 
+Result<UsageSplit> AssetService::Usage(const Caller& caller) {
+  return assets_.Usage(caller.user.id);
+}
+
 Result<std::vector<MonthBucket>> AssetService::Buckets(const Caller& caller,
                                                        AssetVisibility visibility) {
   return assets_.MonthBuckets(caller.user.id, visibility);

@@ -79,6 +79,8 @@ class AssetService {
   // What changed in the caller's library after `cursor` ("" or "0": from the beginning), for
   // devices mirroring it. kBadRequest for a malformed cursor or a limit outside 1..1000.
   Result<ChangePage> Changes(const Caller& caller, const std::string& cursor, int limit);
+  // The caller's stored originals split into photos, videos and the trash.
+  Result<UsageSplit> Usage(const Caller& caller);
   // Asset counts per month of capture, newest first.
   Result<std::vector<MonthBucket>> Buckets(const Caller& caller, AssetVisibility visibility);
   // Storage saver undone while the original is kept: the original is the asset again and the

@@ -190,8 +190,20 @@ test('first run, then the timeline in capture-time order with thumbnails', async
   await page.getByRole('button', { name: 'Open new.jpg' }).waitFor();
   assert.equal(await page.locator('figure.tile').count(), 1);
   await page.screenshot({ path: path.join(shots, 'search.png') });
+  // The account page: storage split and drawn, and a password change.
+  await page.getByRole('link', { name: 'Account' }).click();
+  await page.getByText('Photos: 3,').waitFor();
+  await page.getByText('Videos: 1,').waitFor();
+  await page.getByText('(no quota)').waitFor();
+  await page.getByLabel('Current password').fill('not-it');
+  await page.getByLabel('New password').fill('another-password-1');
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await page.getByRole('alert').waitFor();
+  await page.screenshot({ path: path.join(shots, 'account.png') });
   await page.getByRole('link', { name: 'Devices' }).click();
   await page.getByText('No device backs up yet').waitFor();
+  await page.goBack();
+  await page.getByRole('heading', { name: 'Storage' }).waitFor();
   await page.goBack();
   await page.getByRole('form', { name: 'Search' }).waitFor();
   await page.goBack();

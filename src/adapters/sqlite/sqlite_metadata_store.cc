@@ -86,6 +86,9 @@ constexpr const char kListAssets[] =
 constexpr const char kFindAssetsByChecksums[] =
     "SELECT a.sha256, a.id, a.quality, a.trashed_at IS NOT NULL FROM assets a "
     "WHERE a.owner_id = ?1 AND a.sha256 IN (SELECT value FROM json_each(?2))";
+constexpr const char kUsage[] =
+    "SELECT CASE WHEN trashed_at IS NOT NULL THEN 'trash' ELSE kind END, COUNT(*), "
+    "COALESCE(SUM(size_bytes), 0) FROM assets WHERE owner_id = ?1 GROUP BY 1";
 constexpr const char kChangesSince[] =
     "SELECT seq, asset_id FROM asset_changes WHERE owner_id = ?1 AND seq > ?2 "
     "ORDER BY seq LIMIT ?3";
@@ -786,6 +789,27 @@ class SqliteAssets final : public AssetRepository {
         SHOEBOX_ASSIGN(bool row, s.Step());
         if (!row) return {};
         visit(ReadAsset(s));
+      }
+    });
+  }
+
+  Result<UsageSplit> Usage(const std::string& owner_id) override {
+    return db_.Read<UsageSplit>([&](Connection& c) -> Result<UsageSplit> {
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kUsage));
+      s.Bind(1, owner_id);
+      UsageSplit usage;
+      while (true) {
+        SHOEBOX_ASSIGN(bool row, s.Step());
+        if (!row) return usage;
+        std::string what = s.Text(0);
+        StoreTotals totals{s.Int(1), s.Int(2)};
+        if (what == "trash") {
+          usage.trash = totals;
+        } else if (what == "video") {
+          usage.videos = totals;
+        } else {
+          usage.photos = totals;
+        }
       }
     });
   }
