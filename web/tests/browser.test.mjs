@@ -200,8 +200,21 @@ test('first run, then the timeline in capture-time order with thumbnails', async
   await page.getByRole('button', { name: 'Change password' }).click();
   await page.getByRole('alert').waitFor();
   await page.screenshot({ path: path.join(shots, 'account.png') });
+  // Admin: add a user, disable them, see the job queue and re-run a kind.
+  await page.getByRole('link', { name: 'Admin' }).click();
+  await page.getByLabel("New user's email").fill('bea@example.com');
+  await page.getByLabel("New user's password").fill('bea-password-1');
+  await page.getByRole('button', { name: 'Add user' }).click();
+  await page.getByRole('cell', { name: 'bea@example.com' }).waitFor();
+  await page.getByRole('row', { name: /bea@example.com/ }).getByRole('button', { name: 'Disable' }).click();
+  await page.getByRole('row', { name: /bea@example.com/ }).getByRole('cell', { name: 'disabled' }).waitFor();
+  await page.getByRole('button', { name: 'Re-run thumbnails for every asset' }).click();
+  await page.getByText(/\d+ thumbnails jobs queued/).waitFor();
+  await page.screenshot({ path: path.join(shots, 'admin.png') });
   await page.getByRole('link', { name: 'Devices' }).click();
   await page.getByText('No device backs up yet').waitFor();
+  await page.goBack();
+  await page.getByRole('heading', { name: 'Administration' }).waitFor();
   await page.goBack();
   await page.getByRole('heading', { name: 'Storage' }).waitFor();
   await page.goBack();

@@ -1,6 +1,6 @@
 // The app's pages are real paths (/, /favorites, /archive, /trash, /devices): links work, reload
 // keeps the page, back and forward move between them.
-export const pages = ['/', '/search', '/favorites', '/archive', '/trash', '/devices', '/account'] as const;
+export const pages = ['/', '/search', '/favorites', '/archive', '/trash', '/devices', '/account', '/admin'] as const;
 export type PagePath = (typeof pages)[number];
 
 function current(): PagePath {
