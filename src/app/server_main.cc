@@ -203,11 +203,12 @@ int main(int argc, char** argv) {
   AddCommonFlags(*jobs, jobs_flags, false);
   std::string rerun_kind, rerun_only;
   bool run_now = false;
-  jobs->add_option("--rerun", rerun_kind,
-                   "queue this kind again for every asset: metadata, thumbnails, playback, "
-                   "storage_saver, purge_source");
+  auto* rerun_option = jobs->add_option("--rerun", rerun_kind,
+                                        "queue this kind again for every asset: metadata, "
+                                        "thumbnails, playback, storage_saver, purge_source");
   jobs->add_option("--only", rerun_only, "with --rerun: only photos or only videos")
-      ->check(CLI::IsMember({"photo", "video"}));
+      ->check(CLI::IsMember({"photo", "video"}))
+      ->needs(rerun_option);
   jobs->add_flag("--run", run_now, "run due jobs here until none is left (no server needed)");
 
   cli.add_subcommand("version", "print the version");
