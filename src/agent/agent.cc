@@ -7,6 +7,8 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -204,9 +206,21 @@ int RunAgent(const Paths& paths, MediaInspector& inspector, std::atomic<bool>& s
     options.only_paths = std::move(only);
     options.leave_fresh_files = true;
     // A change of settings or sign-in ends the pass; the next one starts with the new ones.
-    options.stop_requested = [&, s = settings_stamp, c = credentials_stamp] {
-      return stop.load() || FileStamp(paths.settings_file()) != s ||
-             FileStamp(paths.credentials_file()) != c;
+    // Asked per file and per block by several threads, so the files are looked at once a second.
+    struct SettingsWatch {
+      std::mutex mutex;
+      SteadyClock::time_point next_look = SteadyClock::now();
+      bool changed = false;
+    };
+    auto watch = std::make_shared<SettingsWatch>();
+    options.stop_requested = [&, watch, s = settings_stamp, c = credentials_stamp] {
+      if (stop.load()) return true;
+      std::lock_guard lock(watch->mutex);
+      if (!watch->changed && SteadyClock::now() >= watch->next_look) {
+        watch->next_look = SteadyClock::now() + std::chrono::seconds(1);
+        watch->changed = FileStamp(paths.settings_file()) != s || FileStamp(paths.credentials_file()) != c;
+      }
+      return watch->changed;
     };
     Settings pass_settings = settings;
     Credentials pass_credentials = *credentials;
@@ -338,29 +352,30 @@ int RunAgent(const Paths& paths, MediaInspector& inspector, std::atomic<bool>& s
         report.current = progress.current;
       }
       report.bytes_per_second = pass_running ? rate : 0;
-      (void)(*state)->SetValue("agent", AgentReportJson(report).dump(-1, ' ', false, Json::error_handler_t::replace));
+      (void)(*state)->SetValue("agent", JsonText(AgentReportJson(report)));
       // The full status (counting the whole ledger) is built while something happens, and
       // once a minute when idle: a quiet agent over 100,000 files should cost next to nothing.
       std::string moment = std::to_string(static_cast<int>(live)) + (pass_running ? "/busy" : "/idle") +
                            std::to_string(watcher.Settling().size());
       bool worth_it = pass_running || moment != last_moment || now >= next_report;
       last_moment = moment;
-      auto status = worth_it ? BuildStatus(settings, **state, live, hold_detail, report)
-                             : Result<BackupStatus>(MakeError(ErrorCode::kConflict, "idle"));
-      if (status && credentials) {
-        auto json = StatusJson(*status);
+      if (worth_it && credentials) {
+        auto status = BuildStatus(settings, **state, live, hold_detail, report);
+        if (!status) continue;
+        const BackupStatus& built = *status;
+        auto json = StatusJson(built);
         json["agent"] = {{"settling", watcher.Settling()}, {"problems", problems},
                          {"phase", report.phase}};
         // Reported when anything a person would see changed, else once a minute.
-        std::string seen = status->state + "/" + std::to_string(status->pending) + "/" +
-                           std::to_string(status->uploaded) + "/" + std::to_string(status->skipped) +
-                           "/" + std::to_string(status->failed);
+        std::string seen = built.state + "/" + std::to_string(built.pending) + "/" +
+                           std::to_string(built.uploaded) + "/" + std::to_string(built.skipped) +
+                           "/" + std::to_string(built.failed);
         if (seen != last_reported_state || now >= next_report) {
           last_reported_state = seen;
           next_report = now + std::chrono::seconds(60);
-          if (live != Hold::kMetered) ReportToServer(*credentials, json.dump(-1, ' ', false, Json::error_handler_t::replace));
+          if (live != Hold::kMetered) ReportToServer(*credentials, JsonText(json));
         }
-        (void)(*state)->SetValue("agent_extra", json["agent"].dump(-1, ' ', false, Json::error_handler_t::replace));
+        (void)(*state)->SetValue("agent_extra", JsonText(json["agent"]));
       }
     }
   }

@@ -157,7 +157,7 @@ Result<PassSummary> BackupEngine::RunPass(const Settings& settings, const Creden
     progress.hold = static_cast<int>(summary.hold);
   }
   set_phase("looking at new files");
-  SHOEBOX_TRY(Prepare(settings, options, progress, summary));
+  SHOEBOX_TRY(Prepare(settings, options, summary));
   if (options.look_only || summary.hold != Hold::kNone) return summary;
   set_phase("checking with the server");
   SHOEBOX_TRY(AskServer(credentials, options, summary));
@@ -217,8 +217,7 @@ Result<void> BackupEngine::Scan(const Settings& settings, const PassOptions& opt
 }
 
 Result<void> BackupEngine::Prepare(const Settings& settings, const PassOptions& options,
-                                   PassProgress& progress, PassSummary& summary) {
-  (void)progress;
+                                   PassSummary& summary) {
   std::mutex summary_mutex;
   while (!options.stop_requested()) {
     SHOEBOX_ASSIGN(auto batch, state_.Unprepared(256));
@@ -434,13 +433,11 @@ Result<void> BackupEngine::Upload(const Settings& settings, const Credentials& c
         return {};
       };
       upload.on_progress = [&](const std::string& url, std::int64_t offset) {
-        std::int64_t sent_before = record.upload_offset;
         record.state = FileState::kUploading;
         record.upload_url = url;
         record.upload_offset = offset;
         record.reason = "";
         (void)state_.Save(record);
-        (void)sent_before;
       };
       upload.on_read = [&](std::size_t bytes) -> Result<void> {
         throttle.Take(bytes);

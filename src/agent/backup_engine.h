@@ -82,8 +82,7 @@ class BackupEngine {
 
  private:
   Result<void> Scan(const Settings& settings, const PassOptions& options, PassSummary& summary);
-  Result<void> Prepare(const Settings& settings, const PassOptions& options, PassProgress& progress,
-                       PassSummary& summary);
+  Result<void> Prepare(const Settings& settings, const PassOptions& options, PassSummary& summary);
   Result<void> AskServer(const Credentials& credentials, const PassOptions& options,
                          PassSummary& summary);
   Result<void> Upload(const Settings& settings, const Credentials& credentials,

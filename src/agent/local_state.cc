@@ -112,12 +112,7 @@ FileRecord ReadRecord(const Statement& s) {
 }
 
 Result<std::vector<FileRecord>> Collect(Statement& s) {
-  std::vector<FileRecord> out;
-  while (true) {
-    SHOEBOX_ASSIGN(bool row, s.Step());
-    if (!row) return out;
-    out.push_back(ReadRecord(s));
-  }
+  return sqlite::CollectRows<FileRecord>(s, ReadRecord);
 }
 
 Result<void> Insert(Connection& c, const std::string& folder, const SeenFile& file) {

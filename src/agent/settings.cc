@@ -62,127 +62,78 @@ std::string JoinList(const std::vector<std::string>& items) {
   return out;
 }
 
+Key BoolKey(const char* name, bool Settings::*field) {
+  return {name, Kind::kBool, [field](const Settings& s) { return std::string(s.*field ? "true" : "false"); },
+          [name, field](Settings& s, const std::string& v) -> Result<void> {
+            SHOEBOX_ASSIGN(s.*field, ParseBool(name, v));
+            return {};
+          }};
+}
+
+template <class T>
+Key CountKey(const char* name, T Settings::*field, std::int64_t min, std::int64_t max) {
+  return {name, Kind::kInt, [field](const Settings& s) { return std::to_string(s.*field); },
+          [=](Settings& s, const std::string& v) -> Result<void> {
+            SHOEBOX_ASSIGN(auto n, ParseCount(name, v, min, max));
+            s.*field = static_cast<T>(n);
+            return {};
+          }};
+}
+
+Key ListKey(const char* name, std::vector<std::string> Settings::*field) {
+  return {name, Kind::kList, [field](const Settings& s) { return JoinList(s.*field); },
+          [field](Settings& s, const std::string& v) -> Result<void> {
+            s.*field = SplitList(v);
+            return {};
+          }};
+}
+
+// A setting with a few named values, `names` in the enum's order.
+template <class E>
+Key ChoiceKey(const char* name, E Settings::*field, std::vector<std::string> names) {
+  return {name, Kind::kText,
+          [field, names](const Settings& s) { return names[static_cast<std::size_t>(s.*field)]; },
+          [=](Settings& s, const std::string& v) -> Result<void> {
+            for (std::size_t i = 0; i < names.size(); ++i) {
+              if (names[i] == v) {
+                s.*field = static_cast<E>(i);
+                return {};
+              }
+            }
+            std::string choices = names.front();  // "a, b or c"
+            for (std::size_t i = 1; i < names.size(); ++i) {
+              choices += (i + 1 == names.size() ? " or " : ", ") + names[i];
+            }
+            return MakeError(ErrorCode::kBadRequest, std::string(name) + " is " + choices);
+          }};
+}
+
 const std::vector<Key>& Keys() {
   static const std::vector<Key> keys = {
-      {"backup.enabled", Kind::kBool, [](const Settings& s) { return s.enabled ? "true" : "false"; },
-       [](Settings& s, const std::string& v) -> Result<void> {
-         SHOEBOX_ASSIGN(s.enabled, ParseBool("backup.enabled", v));
-         return {};
-       }},
-      {"backup.folders", Kind::kList, [](const Settings& s) { return JoinList(s.folders); },
-       [](Settings& s, const std::string& v) -> Result<void> {
-         s.folders = SplitList(v);
-         return {};
-       }},
-      {"backup.wifi_only", Kind::kBool,
-       [](const Settings& s) { return s.wifi_only ? "true" : "false"; },
-       [](Settings& s, const std::string& v) -> Result<void> {
-         SHOEBOX_ASSIGN(s.wifi_only, ParseBool("backup.wifi_only", v));
-         return {};
-       }},
-      {"backup.charging_only", Kind::kBool,
-       [](const Settings& s) { return s.charging_only ? "true" : "false"; },
-       [](Settings& s, const std::string& v) -> Result<void> {
-         SHOEBOX_ASSIGN(s.charging_only, ParseBool("backup.charging_only", v));
-         return {};
-       }},
-      {"backup.quality", Kind::kText, [](const Settings& s) { return QualityName(s.quality); },
-       [](Settings& s, const std::string& v) -> Result<void> {
-         if (v == "original") {
-           s.quality = UploadQuality::kOriginal;
-         } else if (v == "storage-saver") {
-           s.quality = UploadQuality::kStorageSaver;
-         } else {
-           return MakeError(ErrorCode::kBadRequest, "backup.quality is original or storage-saver");
-         }
-         return {};
-       }},
-      {"backup.concurrency", Kind::kInt,
-       [](const Settings& s) { return std::to_string(s.concurrency); },
-       [](Settings& s, const std::string& v) -> Result<void> {
-         SHOEBOX_ASSIGN(auto n, ParseCount("backup.concurrency", v, 1, 16));
-         s.concurrency = static_cast<int>(n);
-         return {};
-       }},
-      {"backup.bandwidth_kbps", Kind::kInt,
-       [](const Settings& s) { return std::to_string(s.bandwidth_kbps); },
-       [](Settings& s, const std::string& v) -> Result<void> {
-         SHOEBOX_ASSIGN(s.bandwidth_kbps, ParseCount("backup.bandwidth_kbps", v, 0, 10'000'000));
-         return {};
-       }},
-      {"backup.include", Kind::kList, [](const Settings& s) { return JoinList(s.include); },
-       [](Settings& s, const std::string& v) -> Result<void> {
-         s.include = SplitList(v);
-         return {};
-       }},
-      {"backup.exclude", Kind::kList, [](const Settings& s) { return JoinList(s.exclude); },
-       [](Settings& s, const std::string& v) -> Result<void> {
-         s.exclude = SplitList(v);
-         return {};
-       }},
-      {"network.metered", Kind::kText,
-       [](const Settings& s) {
-         return std::string(s.metered == MeteredSetting::kAuto  ? "auto"
-                            : s.metered == MeteredSetting::kYes ? "yes"
-                                                                : "no");
-       },
-       [](Settings& s, const std::string& v) -> Result<void> {
-         if (v == "auto") {
-           s.metered = MeteredSetting::kAuto;
-         } else if (v == "yes") {
-           s.metered = MeteredSetting::kYes;
-         } else if (v == "no") {
-           s.metered = MeteredSetting::kNo;
-         } else {
-           return MakeError(ErrorCode::kBadRequest, "network.metered is auto, yes or no");
-         }
-         return {};
-       }},
+      BoolKey("backup.enabled", &Settings::enabled),
+      ListKey("backup.folders", &Settings::folders),
+      BoolKey("backup.wifi_only", &Settings::wifi_only),
+      BoolKey("backup.charging_only", &Settings::charging_only),
+      ChoiceKey("backup.quality", &Settings::quality, {"original", "storage-saver"}),
+      CountKey("backup.concurrency", &Settings::concurrency, 1, 16),
+      CountKey("backup.bandwidth_kbps", &Settings::bandwidth_kbps, 0, 10'000'000),
+      ListKey("backup.include", &Settings::include),
+      ListKey("backup.exclude", &Settings::exclude),
+      ChoiceKey("network.metered", &Settings::metered, {"auto", "yes", "no"}),
       {"power.supply_dir", Kind::kText, [](const Settings& s) { return s.power_supply_dir; },
        [](Settings& s, const std::string& v) -> Result<void> {
          s.power_supply_dir = v;
          return {};
        }},
-      {"agent.rescan_minutes", Kind::kInt,
-       [](const Settings& s) { return std::to_string(s.rescan_minutes); },
-       [](Settings& s, const std::string& v) -> Result<void> {
-         SHOEBOX_ASSIGN(s.rescan_minutes, ParseCount("agent.rescan_minutes", v, 1, 10080));
-         return {};
-       }},
-      {"agent.settle_seconds", Kind::kInt,
-       [](const Settings& s) { return std::to_string(s.settle_seconds); },
-       [](Settings& s, const std::string& v) -> Result<void> {
-         SHOEBOX_ASSIGN(s.settle_seconds, ParseCount("agent.settle_seconds", v, 0, 3600));
-         return {};
-       }},
-      {"upload.chunk_mb", Kind::kInt, [](const Settings& s) { return std::to_string(s.chunk_mb); },
-       [](Settings& s, const std::string& v) -> Result<void> {
-         SHOEBOX_ASSIGN(s.chunk_mb, ParseCount("upload.chunk_mb", v, 1, 4096));
-         return {};
-       }},
+      CountKey("agent.rescan_minutes", &Settings::rescan_minutes, 1, 10080),
+      CountKey("agent.settle_seconds", &Settings::settle_seconds, 0, 3600),
+      CountKey("upload.chunk_mb", &Settings::chunk_mb, 1, 4096),
       {"sync.folder", Kind::kText, [](const Settings& s) { return s.sync_folder; },
        [](Settings& s, const std::string& v) -> Result<void> {
          s.sync_folder = v.empty() ? v : fs::absolute(v).lexically_normal().string();
          return {};
        }},
-      {"sync.mode", Kind::kText,
-       [](const Settings& s) {
-         return std::string(s.sync_mode == SyncMode::kOff        ? "off"
-                            : s.sync_mode == SyncMode::kPreviews ? "previews"
-                                                                 : "originals");
-       },
-       [](Settings& s, const std::string& v) -> Result<void> {
-         if (v == "off") {
-           s.sync_mode = SyncMode::kOff;
-         } else if (v == "previews") {
-           s.sync_mode = SyncMode::kPreviews;
-         } else if (v == "originals") {
-           s.sync_mode = SyncMode::kOriginals;
-         } else {
-           return MakeError(ErrorCode::kBadRequest, "sync.mode is off, previews or originals");
-         }
-         return {};
-       }},
+      ChoiceKey("sync.mode", &Settings::sync_mode, {"off", "previews", "originals"}),
   };
   return keys;
 }

@@ -89,9 +89,11 @@ Result<BackupStatus> BuildStatus(const Settings& settings, LocalState& state, Ho
   for (const auto& r : failed) s.failed_items.push_back({r.path, r.reason});
 
   s.detail = hold_detail;
-  bool rule_blocks_everything = hold == Hold::kSignedOut || hold == Hold::kOff;
   if (!settings.enabled && hold == Hold::kNone) hold = Hold::kOff;
-  if (hold != Hold::kNone && (rule_blocks_everything || hold == Hold::kOff || s.pending > 0)) {
+  // Signed out and off are always the headline; a rule that waits only matters with something
+  // left to send.
+  bool headline_hold = hold == Hold::kSignedOut || hold == Hold::kOff || (hold != Hold::kNone && s.pending > 0);
+  if (headline_hold) {
     s.state = HoldStateName(hold);
     s.headline = HoldHeadline(hold);
   } else if (s.pending > 0) {
@@ -129,6 +131,10 @@ Json StatusJson(const BackupStatus& s) {
           {"uploading_now", s.uploading_now},
           {"skipped_items", items(s.skipped_items)},
           {"failed_items", items(s.failed_items)}};
+}
+
+std::string JsonText(const Json& json, int indent) {
+  return json.dump(indent, ' ', false, Json::error_handler_t::replace);
 }
 
 std::string StatusText(const BackupStatus& s) {

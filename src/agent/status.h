@@ -60,6 +60,8 @@ Result<BackupStatus> BuildStatus(const Settings& settings, LocalState& state, Ho
                                  const std::optional<AgentReport>& agent);
 
 nlohmann::json StatusJson(const BackupStatus& status);
+// JSON text that survives file names in any encoding (invalid UTF-8 becomes U+FFFD).
+std::string JsonText(const nlohmann::json& json, int indent = -1);
 std::string StatusText(const BackupStatus& status);
 
 }  // namespace shoebox::agent

@@ -260,12 +260,9 @@ int main(int argc, char** argv) {
   auto* status = cli.add_subcommand("status", "what the backup is doing");
   bool json = false;
   std::string items_state;
-  bool items = false;
   status->add_flag("--json", json, "machine-readable");
-  auto* items_opt = status->add_option("--items", items_state,
-                                       "list files: all, pending, skipped, failed, done")
-                        ->expected(0, 1);
-  (void)items_opt;
+  status->add_option("--items", items_state, "list files: all, pending, skipped, failed, done")
+      ->expected(0, 1);
 
   cli.add_subcommand("agent", "back up continuously (run by shoebox.service)");
 
@@ -288,7 +285,7 @@ int main(int argc, char** argv) {
 
   cli.add_subcommand("version", "print the version");
   CLI11_PARSE(cli, argc, argv);
-  items = status->count("--items") > 0;
+  bool items = status->count("--items") > 0;
 
   if (cli.got_subcommand("version")) {
     std::printf("shoebox %s\n", SHOEBOX_VERSION);
@@ -472,7 +469,7 @@ int main(int argc, char** argv) {
           list.push_back({{"path", p}, {"state", "waiting"}, {"reason", "file still being written"},
                           {"description", "waiting: file still being written"}});
         }
-        std::printf("%s\n", list.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
+        std::printf("%s\n", JsonText(list, 2).c_str());
       } else {
         for (const auto& r : records) std::printf("%s\t%s\n", r.path.c_str(), describe(r).c_str());
         for (const auto& p : settling) std::printf("%s\twaiting: file still being written\n", p.c_str());
@@ -480,7 +477,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (json) {
-      std::printf("%s\n", StatusJson(*built).dump(2, ' ', false, Json::error_handler_t::replace).c_str());
+      std::printf("%s\n", JsonText(StatusJson(*built), 2).c_str());
     } else {
       std::printf("%s", StatusText(*built).c_str());
     }

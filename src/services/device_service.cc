@@ -25,13 +25,14 @@ Result<Device> DeviceService::ReportStatus(const Caller& caller, const std::stri
   if (status_json.size() > kMaxStatusBytes) {
     return MakeError(ErrorCode::kPayloadTooLarge, "a device status is at most 64 KiB");
   }
-  SHOEBOX_ASSIGN(auto devices, List(caller));
-  for (Device& device : devices) {
-    if (device.key.id != device_id) continue;
+  // Only the caller's own keys: every other id answers as a missing one.
+  SHOEBOX_ASSIGN(auto keys, credentials_.ListForUser(caller.user.id, CredentialKind::kApiKey));
+  for (Credential& key : keys) {
+    if (key.id != device_id) continue;
     DeviceStatus status{device_id, status_json, clock_.Now()};
     SHOEBOX_TRY(devices_.PutStatus(status));
-    device.status = std::move(status);
-    return device;
+    bool is_caller = key.id == caller.credential_id;
+    return Device{std::move(key), std::move(status), is_caller};
   }
   return MakeError(ErrorCode::kNotFound, "device not found");
 }

@@ -62,6 +62,17 @@ class Statement {
   bool constraint_failed_ = false;
 };
 
+// Steps `statement` to its end, turning each row into a T with `read`.
+template <class T, class Read>
+Result<std::vector<T>> CollectRows(Statement& statement, Read read) {
+  std::vector<T> rows;
+  while (true) {
+    SHOEBOX_ASSIGN(bool more, statement.Step());
+    if (!more) return rows;
+    rows.push_back(read(statement));
+  }
+}
+
 class Connection {
  public:
   explicit Connection(sqlite3* db) : db_(db) {}

@@ -261,15 +261,6 @@ constexpr const char kCountReceivingUploads[] =
 
 // ---------------------------------------------------------------- row mapping.
 // Steps through every row of `statement`, mapping each with `read`.
-template <class T, class Read>
-Result<std::vector<T>> CollectRows(Statement& statement, Read read) {
-  std::vector<T> rows;
-  while (true) {
-    SHOEBOX_ASSIGN(bool more, statement.Step());
-    if (!more) return rows;
-    rows.push_back(read(statement));
-  }
-}
 
 std::string_view QualityName(Quality quality) {
   return quality == Quality::kStorageSaver ? "storage_saver" : "original";
