@@ -725,7 +725,14 @@ TEST_F(ApiTest, NoRouteRevealsAnotherUsersIds) {
   auto key = Call("POST", "/api/v1/api-keys", R"({"name":"bob's phone"})", {}, bob);
   std::string bob_key = Body(key)["id"];
   auto bob_me = Body(Call("GET", "/api/v1/me", "", {}, bob));
+  std::map<std::string, std::string> as_json = {{"Content-Type", "application/json"}};
+  std::string bob_album = Body(Call("POST", "/api/v1/albums", json{{"name", "b"}, {"asset_ids", {bob_asset}}}.dump(), as_json, bob))["id"];
+  std::string bob_link = Body(Call("POST", "/api/v1/albums/" + bob_album + "/links", "{}", as_json, bob))["id"];
+  std::string bob_download = Body(Call("POST", "/api/v1/downloads", json{{"asset_ids", {bob_asset}}}.dump(), as_json, bob))["id"];
   std::map<std::string, std::string> bobs_ids = {{"asset_id", bob_asset},
+                                                  {"album_id", bob_album},
+                                                  {"link_id", bob_link},
+                                                  {"download_id", bob_download},
                                                   {"upload_id", bob_upload},
                                                   {"key_id", bob_key},
                                                   {"device_id", bob_key},
@@ -734,6 +741,8 @@ TEST_F(ApiTest, NoRouteRevealsAnotherUsersIds) {
   int checked = 0;
   for (const http::Route& route : router.routes()) {
     if (route.pattern.find('{') == std::string::npos) continue;
+    // A share link's key is a capability: whoever has it may look (tested on its own).
+    if (route.pattern.starts_with("/api/v1/shared/")) continue;
     auto fill = [&](bool bobs) {
       std::string path = route.pattern;
       for (const auto& [name, id] : bobs_ids) {
@@ -749,8 +758,10 @@ TEST_F(ApiTest, NoRouteRevealsAnotherUsersIds) {
                            ? FakeJpeg(100)
                            : route.method == "PATCH" ? R"({"is_favorite":true,"disabled":true})" : "";
     if (route.method == "PUT") body = R"({"state":"complete"})";
+    bool album_post = route.method == "POST" && route.pattern.starts_with("/api/v1/albums/");
+    if (album_post) body = R"({"asset_ids":[],"email":"bob@example.com","name":"x"})";
     if ((route.method == "PATCH" && route.pattern.find("uploads") == std::string::npos) ||
-        route.method == "PUT") {
+        route.method == "PUT" || album_post) {
       headers["Content-Type"] = "application/json";
     }
     auto theirs = Call(route.method, fill(true), body, headers);
@@ -768,6 +779,257 @@ TEST_F(ApiTest, NoRouteRevealsAnotherUsersIds) {
   EXPECT_EQ(asset["trashed_at"], nullptr);
   EXPECT_EQ(Call("GET", "/api/v1/me", "", {}, bob).status, 200);
   EXPECT_EQ(Body(Call("GET", "/api/v1/api-keys", "", {}, bob))["keys"].size(), 1u);
+}
+
+// ------------------------------------------------------------------------------ albums.
+
+// The entry names and contents of a zip, read by Python's zipfile (which checks every CRC).
+std::map<std::string, std::string> Unzip(const std::string& bytes) {
+  TempDir dir;
+  WriteFile(dir.path() / "a.zip", bytes);
+  std::string script =
+      "import zipfile,sys,hashlib\n"
+      "z=zipfile.ZipFile(sys.argv[1])\n"
+      "assert z.testzip() is None\n"
+      "for i in z.infolist(): print(i.filename+'\\t'+hashlib.sha256(z.read(i)).hexdigest())\n";
+  WriteFile(dir.path() / "unzip.py", script);
+  std::string command = "/usr/bin/python3 " + (dir.path() / "unzip.py").string() + " " +
+                        (dir.path() / "a.zip").string() + " > " + (dir.path() / "out").string();
+  EXPECT_EQ(std::system(command.c_str()), 0);
+  std::map<std::string, std::string> entries;
+  std::string out = ReadFile(dir.path() / "out");
+  for (std::string_view line : SplitAndTrim(out, '\n')) {
+    auto tab = line.find('\t');
+    if (tab != std::string_view::npos) entries[std::string(line.substr(0, tab))] = line.substr(tab + 1);
+  }
+  return entries;
+}
+
+TEST_F(ApiTest, AlbumsAreOrderedRenamedAndSharedWithUsersByRole) {
+  std::string a = Upload("a.jpg", FakeJpeg(1000, 41), 1600000000);
+  std::string b = Upload("b.jpg", FakeJpeg(1000, 42), 1600100000);
+  std::string c = Upload("c.jpg", FakeJpeg(1000, 43), 1600200000);
+  auto created = Call("POST", "/api/v1/albums", json{{"name", " Summer "}, {"asset_ids", {c, a}}}.dump(),
+                      {{"Content-Type", "application/json"}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  json album = Body(created);
+  std::string id = album["id"];
+  EXPECT_EQ(album["name"], "Summer");
+  EXPECT_EQ(album["asset_count"], 2);
+  EXPECT_EQ(album["role"], "owner");
+  EXPECT_EQ(album["cover_asset_id"], a);  // oldest first when added together
+  auto items = [&](const std::string& token = "") {
+    std::vector<std::string> ids;
+    json page = Body(Call("GET", "/api/v1/albums/" + id + "/assets", "", {}, token));
+    for (auto& asset : page["assets"]) ids.push_back(asset["id"]);
+    return ids;
+  };
+  std::map<std::string, std::string> as_json = {{"Content-Type", "application/json"}};
+  EXPECT_EQ(Body(Call("POST", "/api/v1/albums/" + id + "/assets", json{{"asset_ids", {b, a}}}.dump(), as_json)),
+            (json{{"added", 1}, {"already", 1}}));
+  EXPECT_EQ(items(), (std::vector<std::string>{a, c, b}));
+  EXPECT_EQ(Call("POST", "/api/v1/albums/" + id + "/assets/move",
+                 json{{"asset_ids", {b}}, {"before_asset_id", a}}.dump(), as_json).status, 204);
+  EXPECT_EQ(items(), (std::vector<std::string>{b, a, c}));
+  json renamed = Body(Call("PATCH", "/api/v1/albums/" + id, json{{"name", "Summer 2020"}, {"cover_asset_id", c}}.dump(), as_json));
+  EXPECT_EQ(renamed["name"], "Summer 2020");
+  EXPECT_EQ(renamed["cover_asset_id"], c);
+  EXPECT_EQ(Call("PATCH", "/api/v1/albums/" + id, R"({"name":"  "})", as_json).status, 400);
+
+  // Bob sees nothing until the album is shared with him.
+  std::string bob = server_->CreateUserAndLogin("bob@example.com");
+  EXPECT_EQ(Call("GET", "/api/v1/albums/" + id, "", {}, bob).status, 404);
+  EXPECT_EQ(Call("GET", "/api/v1/assets/" + a + "/original", "", {}, bob).status, 404);
+  EXPECT_TRUE(Body(Call("GET", "/api/v1/albums", "", {}, bob))["albums"].empty());
+  EXPECT_EQ(Call("POST", "/api/v1/albums/" + id + "/members", R"({"email":"nobody@example.com"})", as_json).status, 404);
+  json member = Body(Call("POST", "/api/v1/albums/" + id + "/members", R"({"email":"BOB@example.com","role":"viewer"})", as_json));
+  EXPECT_EQ(member["role"], "viewer");
+  json bobs = Body(Call("GET", "/api/v1/albums", "", {}, bob));
+  ASSERT_EQ(bobs["albums"].size(), 1u);
+  EXPECT_EQ(bobs["albums"][0]["role"], "viewer");
+  EXPECT_EQ(bobs["albums"][0]["owner"]["name"], "alice");
+  EXPECT_EQ(items(bob), (std::vector<std::string>{b, a, c}));
+  EXPECT_EQ(Call("GET", "/api/v1/assets/" + a + "/original", "", {}, bob).status, 200);
+  EXPECT_EQ(Body(Call("GET", "/api/v1/albums/" + id, "", {}, bob))["links"].size(), 0u);
+  // A viewer may look, not change.
+  std::string bobs_photo = Upload("bob.jpg", FakeJpeg(1000, 44), 1600300000, bob);
+  EXPECT_EQ(Call("POST", "/api/v1/albums/" + id + "/assets", json{{"asset_ids", {bobs_photo}}}.dump(), as_json, bob).status, 403);
+  EXPECT_EQ(Call("PATCH", "/api/v1/assets/" + a, R"({"is_favorite":true})", as_json, bob).status, 404);
+  EXPECT_EQ(Call("DELETE", "/api/v1/assets/" + a, "", {}, bob).status, 404);
+  EXPECT_EQ(Call("PATCH", "/api/v1/albums/" + id, R"({"name":"mine"})", as_json, bob).status, 403);
+  // A contributor adds their own assets (not someone else's) and removes only what they added.
+  Call("POST", "/api/v1/albums/" + id + "/members", R"({"email":"bob@example.com","role":"contributor"})", as_json);
+  std::string carol = server_->CreateUserAndLogin("carol@example.com");
+  std::string carols_photo = Upload("carol.jpg", FakeJpeg(1000, 45), 1600300000, carol);
+  EXPECT_EQ(Call("POST", "/api/v1/albums/" + id + "/assets", json{{"asset_ids", {carols_photo}}}.dump(), as_json, bob).status, 404);
+  EXPECT_EQ(Body(Call("POST", "/api/v1/albums/" + id + "/assets", json{{"asset_ids", {bobs_photo}}}.dump(), as_json, bob))["added"], 1);
+  EXPECT_EQ(items(), (std::vector<std::string>{b, a, c, bobs_photo}));
+  EXPECT_EQ(Call("GET", "/api/v1/assets/" + bobs_photo + "/original").status, 200);  // alice sees it
+  EXPECT_EQ(Body(Call("POST", "/api/v1/albums/" + id + "/assets/remove", json{{"asset_ids", {a, bobs_photo}}}.dump(), as_json, bob))["removed"], 1);
+  EXPECT_EQ(items(), (std::vector<std::string>{b, a, c}));
+  EXPECT_EQ(Call("GET", "/api/v1/assets/" + bobs_photo + "/original").status, 404);
+  EXPECT_EQ(Call("GET", "/api/v1/albums/" + id, "", {}, carol).status, 404);
+  // A trashed item leaves the album for everyone, and comes back with a restore.
+  Call("DELETE", "/api/v1/assets/" + c);
+  EXPECT_EQ(items(bob), (std::vector<std::string>{b, a}));
+  EXPECT_EQ(Call("GET", "/api/v1/assets/" + c + "/original", "", {}, bob).status, 404);
+  EXPECT_EQ(Body(Call("GET", "/api/v1/albums/" + id))["asset_count"], 2);
+  Call("POST", "/api/v1/assets/" + c + "/restore");
+  EXPECT_EQ(items(bob), (std::vector<std::string>{b, a, c}));
+  // Bob leaves; the owner deletes the album; the photos stay.
+  EXPECT_EQ(Call("DELETE", "/api/v1/albums/" + id + "/members/" + member["user_id"].get<std::string>(), "", {}, bob).status, 204);
+  EXPECT_EQ(Call("GET", "/api/v1/albums/" + id, "", {}, bob).status, 404);
+  EXPECT_EQ(Call("DELETE", "/api/v1/albums/" + id, "", {}, bob).status, 404);
+  EXPECT_EQ(Call("DELETE", "/api/v1/albums/" + id).status, 204);
+  EXPECT_EQ(Call("GET", "/api/v1/albums/" + id).status, 404);
+  EXPECT_EQ(Body(Call("GET", "/api/v1/assets"))["assets"].size(), 3u);
+}
+
+TEST_F(ApiTest, AShareLinkShowsItsAlbumAndNothingElse) {
+  std::map<std::string, std::string> as_json = {{"Content-Type", "application/json"}};
+  std::string inside = Upload("inside.jpg", FakeJpeg(1000, 51), 1600000000);
+  std::string outside = Upload("outside.jpg", FakeJpeg(1000, 52), 1600000000);
+  std::string id = Body(Call("POST", "/api/v1/albums", json{{"name", "Trip"}, {"asset_ids", {inside}}}.dump(), as_json))["id"];
+  auto created = Call("POST", "/api/v1/albums/" + id + "/links", "{}", as_json);
+  ASSERT_EQ(created.status, 201) << created.body;
+  json link = Body(created);
+  EXPECT_EQ(link["allow_download"], true);
+  EXPECT_EQ(link["show_location"], false);
+  EXPECT_EQ(link["has_password"], false);
+  std::string base = "/api/v1/shared/" + link["key"].get<std::string>();
+  auto visit = [&](const std::string& path, const std::string& cookie = "") {
+    std::map<std::string, std::string> headers;
+    if (!cookie.empty()) headers["Cookie"] = cookie;
+    auto reply = client_->Send("GET", base + path, headers);
+    EXPECT_TRUE(reply);
+    return reply ? *reply : client::HttpReply{};
+  };
+  json shared = Body(visit(""));
+  EXPECT_EQ(shared["album"]["name"], "Trip");
+  EXPECT_EQ(shared["album"]["asset_count"], 1);
+  EXPECT_FALSE(shared["album"].contains("owner"));
+  json listed = Body(visit("/assets"));
+  ASSERT_EQ(listed["assets"].size(), 1u);
+  json item = listed["assets"][0];
+  EXPECT_EQ(item["id"], inside);
+  for (const char* hidden : {"sha256", "device_id", "device_asset_id", "owner_id", "uploaded_at"}) {
+    EXPECT_FALSE(item.contains(hidden)) << hidden;
+  }
+  EXPECT_FALSE(item["media"].contains("latitude"));
+  EXPECT_EQ(item["original_url"], base + "/assets/" + inside + "/original");
+  auto original = visit("/assets/" + inside + "/original");
+  EXPECT_EQ(original.status, 200);
+  EXPECT_EQ(original.body, FakeJpeg(1000, 51));
+  // Everything outside the album is missing, whichever file is asked for.
+  for (const char* file : {"original", "thumbnail", "preview", "playback"}) {
+    EXPECT_EQ(visit("/assets/" + outside + "/" + file).status, 404) << file;
+  }
+  EXPECT_EQ(client_->Send("GET", "/api/v1/assets/" + inside + "/original", {})->status, 401);
+  EXPECT_EQ(client_->Send("GET", "/api/v1/albums/" + id, {})->status, 401);
+  // The whole album as a zip.
+  auto zip = visit("/download");
+  ASSERT_EQ(zip.status, 200);
+  EXPECT_EQ(zip.Header("content-type"), "application/zip");
+  EXPECT_EQ(Unzip(zip.body), (std::map<std::string, std::string>{{"inside.jpg", Sha256Hex(FakeJpeg(1000, 51))}}));
+
+  // Downloads off: the original and the zip are refused, the photo still shows.
+  std::string link_path = "/api/v1/albums/" + id + "/links/" + link["id"].get<std::string>();
+  EXPECT_EQ(Body(Call("PATCH", link_path, R"({"allow_download":false})", as_json))["allow_download"], false);
+  EXPECT_EQ(visit("/assets/" + inside + "/original").status, 403);
+  EXPECT_EQ(visit("/download").status, 403);
+  EXPECT_EQ(Body(visit("/assets"))["assets"][0]["original_url"], nullptr);
+
+  // A password: nothing shows until it is entered, by a POST; a cookie for this link proves it.
+  Call("PATCH", link_path, R"({"password":"open sesame"})", as_json);
+  auto locked = visit("");
+  EXPECT_EQ(locked.status, 401);
+  EXPECT_EQ(ErrorCodeOf(locked), "link_password_required");
+  EXPECT_EQ(visit("/assets").status, 401);
+  EXPECT_EQ(visit("/assets/" + inside + "/thumbnail").status, 401);
+  auto unlock = [&](const std::string& password) {
+    auto reply = client_->Send("POST", base + "/unlock", as_json, json{{"password", password}}.dump());
+    EXPECT_TRUE(reply);
+    return reply ? *reply : client::HttpReply{};
+  };
+  EXPECT_EQ(ErrorCodeOf(unlock("wrong")), "invalid_credentials");
+  auto opened = unlock("open sesame");
+  ASSERT_EQ(opened.status, 204) << opened.body;
+  std::string set_cookie = opened.Header("set-cookie");
+  EXPECT_NE(set_cookie.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(set_cookie.find("SameSite=Strict"), std::string::npos);
+  EXPECT_NE(set_cookie.find("Path=" + base), std::string::npos);
+  std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
+  EXPECT_EQ(set_cookie.find("open sesame"), std::string::npos);
+  EXPECT_EQ(visit("", cookie).status, 200);
+  EXPECT_EQ(visit("/assets/" + outside + "/thumbnail", cookie).status, 404);
+  EXPECT_EQ(visit("", "shoebox_link=forged").status, 401);
+  // A new password voids what the old one unlocked.
+  Call("PATCH", link_path, R"({"password":"another one"})", as_json);
+  EXPECT_EQ(visit("", cookie).status, 401);
+  // Expiry and revocation.
+  Call("PATCH", link_path, R"({"password":null,"expires_at":"2001-01-01T00:00:00Z"})", as_json);
+  EXPECT_EQ(ErrorCodeOf(visit("")), "link_expired");
+  EXPECT_EQ(Call("DELETE", link_path).status, 204);
+  EXPECT_EQ(visit("").status, 404);
+  EXPECT_EQ(visit("/assets/" + inside + "/original").status, 404);
+}
+
+TEST_F(ApiTest, ShareLinkLocationIsShownOnlyWhenTheOwnerSaysSo) {
+  std::map<std::string, std::string> as_json = {{"Content-Type", "application/json"}};
+  std::string photo = Upload("p.jpg", FakeJpeg(1000, 61), 1600000000);
+  MediaInfo info;
+  info.latitude = 48.85;
+  info.longitude = 2.35;
+  MediaPatch patch;
+  patch.taken_at_and_info = std::pair{UnixMillis{1600000000000}, info};
+  ASSERT_TRUE(server_->runtime().store().Assets().UpdateMedia(photo, patch));
+  std::string id = Body(Call("POST", "/api/v1/albums", json{{"name", "Paris"}, {"asset_ids", {photo}}}.dump(), as_json))["id"];
+  json link = Body(Call("POST", "/api/v1/albums/" + id + "/links", "{}", as_json));
+  std::string base = "/api/v1/shared/" + link["key"].get<std::string>();
+  EXPECT_FALSE(Body(*client_->Send("GET", base + "/assets", {}))["assets"][0]["media"].contains("latitude"));
+  EXPECT_EQ(Body(Call("GET", "/api/v1/albums/" + id + "/assets"))["assets"][0]["media"]["latitude"], 48.85);
+  Call("PATCH", "/api/v1/albums/" + id + "/links/" + link["id"].get<std::string>(), R"({"show_location":true})", as_json);
+  EXPECT_EQ(Body(*client_->Send("GET", base + "/assets", {}))["assets"][0]["media"]["latitude"], 48.85);
+}
+
+TEST_F(ApiTest, BulkActionsAndZipDownloadsOfASelection) {
+  std::map<std::string, std::string> as_json = {{"Content-Type", "application/json"}};
+  std::string one = Upload("same.jpg", FakeJpeg(1000, 71), 1600000000);
+  std::string two = Upload("same.jpg", FakeJpeg(2000, 72), 1600000000);
+  std::string bob = server_->CreateUserAndLogin("bob@example.com");
+  std::string bobs = Upload("bob.jpg", FakeJpeg(1000, 73), 1600000000, bob);
+  auto bulk = [&](const std::vector<std::string>& ids, const std::string& action) {
+    return Call("POST", "/api/v1/assets/bulk", json{{"asset_ids", ids}, {"action", action}}.dump(), as_json);
+  };
+  EXPECT_EQ(Body(bulk({one, two}, "favorite"))["updated"], 2);
+  EXPECT_EQ(Body(bulk({one, two}, "favorite"))["updated"], 0);
+  EXPECT_EQ(Body(Call("GET", "/api/v1/assets?favorite=true"))["assets"].size(), 2u);
+  // Someone else's id in the list: nothing changes at all.
+  EXPECT_EQ(bulk({one, bobs}, "trash").status, 404);
+  EXPECT_EQ(Body(Call("GET", "/api/v1/assets"))["assets"].size(), 2u);
+  EXPECT_EQ(Body(Call("GET", "/api/v1/assets/" + bobs, "", {}, bob))["trashed_at"], nullptr);
+  EXPECT_EQ(bulk({one}, "explode").status, 400);
+  EXPECT_EQ(bulk({}, "trash").status, 400);
+  EXPECT_EQ(Body(bulk({one, two}, "archive"))["updated"], 2);
+  EXPECT_EQ(Body(Call("GET", "/api/v1/assets?visibility=archive"))["assets"].size(), 2u);
+  EXPECT_EQ(Body(bulk({one, two}, "unarchive"))["updated"], 2);
+  EXPECT_EQ(Body(bulk({two}, "trash"))["updated"], 1);
+  EXPECT_EQ(Body(bulk({two}, "restore"))["updated"], 1);
+
+  // A zip of the selection: same-named files both kept, sizes announced up front.
+  EXPECT_EQ(Call("POST", "/api/v1/downloads", json{{"asset_ids", {one, bobs}}}.dump(), as_json).status, 404);
+  auto created = Call("POST", "/api/v1/downloads", json{{"asset_ids", {one, two}}}.dump(), as_json);
+  ASSERT_EQ(created.status, 201) << created.body;
+  json request = Body(created);
+  EXPECT_EQ(request["name"], "shoebox-2-items.zip");
+  auto zip = Call("GET", request["url"]);
+  ASSERT_EQ(zip.status, 200);
+  EXPECT_EQ(zip.body.size(), request["size"].get<std::size_t>());
+  EXPECT_EQ(zip.Header("content-length"), std::to_string(zip.body.size()));
+  EXPECT_EQ(Unzip(zip.body), (std::map<std::string, std::string>{
+                                 {"same.jpg", Sha256Hex(FakeJpeg(1000, 71))},
+                                 {"same (2).jpg", Sha256Hex(FakeJpeg(2000, 72))}}));
+  EXPECT_EQ(Call("GET", request["url"], "", {}, bob).status, 404);
 }
 
 // Every route is documented in the OpenAPI file.

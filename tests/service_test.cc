@@ -107,7 +107,8 @@ class ServiceTest : public ::testing::Test {
     local_ = std::move(*localfs::OpenLocalBlobStore(dir_.path()));
     blobs_ = std::make_unique<DiskFillingBlobStore>(*local_);
     inspector_ = std::move(*libmagic::OpenLibmagicInspector());
-    policy_ = std::make_unique<AccessPolicy>(store_->Assets(), store_->Uploads());
+    policy_ = std::make_unique<AccessPolicy>(store_->Assets(), store_->Uploads(),
+                                             store_->Albums(), store_->ShareLinks());
     UploadSettings settings;
     settings.checkpoint_bytes = 100'000;
     uploads_ = MakeUploads("instance-a", settings);

@@ -11,10 +11,13 @@
 #include "ports/media_inspector.h"
 #include "ports/metadata_store.h"
 #include "services/access_policy.h"
+#include "services/album_service.h"
 #include "services/asset_service.h"
 #include "services/auth_service.h"
 #include "services/device_service.h"
+#include "services/download_service.h"
 #include "services/media_service.h"
+#include "services/share_link_service.h"
 #include "services/upload_service.h"
 #include "services/user_service.h"
 
@@ -29,6 +32,9 @@ struct ApiServices {
   AssetService& assets;
   MediaService& media;
   DeviceService& devices;
+  AlbumService& albums;
+  ShareLinkService& links;
+  DownloadService& downloads;
   AccessPolicy& policy;
   MetadataStore& store;
   BlobStore& blobs;

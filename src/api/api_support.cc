@@ -7,8 +7,6 @@
 #include "core/text.h"
 
 namespace shoebox::api {
-namespace {
-
 std::string CookieValue(const std::string& header, std::string_view name) {
   for (std::string_view part : SplitAndTrim(header, ';')) {
     auto eq = part.find('=');
@@ -18,6 +16,8 @@ std::string CookieValue(const std::string& header, std::string_view name) {
   }
   return "";
 }
+
+namespace {
 
 bool ChangesState(const std::string& method) {
   return method != "GET" && method != "HEAD" && method != "OPTIONS";
@@ -77,6 +77,19 @@ Result<std::optional<std::string>> OptionalString(const Json& body, const char* 
   return std::optional<std::string>(it->get<std::string>());
 }
 
+Result<std::vector<std::string>> StringArray(const Json& body, const char* field) {
+  std::vector<std::string> out;
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return out;
+  Error wrong = MakeError(ErrorCode::kBadRequest, std::string(field) + " must be an array of strings");
+  if (!it->is_array()) return wrong;
+  for (const Json& item : *it) {
+    if (!item.is_string()) return wrong;
+    out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
 Result<std::string> RequiredString(const Json& body, const char* field) {
   SHOEBOX_ASSIGN(auto value, OptionalString(body, field));
   if (!value) return MakeError(ErrorCode::kBadRequest, std::string(field) + " is required");
@@ -123,24 +136,27 @@ Result<Quality> ParseQualityName(const std::string& name) {
   return MakeError(ErrorCode::kBadRequest, "quality must be original or storage_saver");
 }
 
-Json AssetJson(const Asset& asset, std::int64_t trash_retention_days) {
+Json AssetJson(const Asset& asset, std::int64_t trash_retention_days, const AssetJsonView& view) {
   auto kind = asset.kind == MediaKind::kPhoto ? "photo" : asset.kind == MediaKind::kVideo ? "video" : "unknown";
   Json json = {{"id", asset.id},
-               {"sha256", asset.sha256},
                {"original_name", asset.original_name},
                {"mime_type", asset.mime_type},
                {"kind", kind},
                {"size_bytes", asset.size_bytes},
                {"taken_at", Rfc3339(asset.taken_at)},
-               {"file_mtime", asset.file_mtime ? Json(Rfc3339(*asset.file_mtime)) : Json(nullptr)},
-               {"uploaded_at", Rfc3339(asset.uploaded_at)},
-               {"device_id", asset.device_id},
-               {"device_asset_id", asset.device_asset_id},
                {"is_favorite", asset.is_favorite},
-               {"is_archived", asset.is_archived},
-               {"trashed_at", asset.trashed_at ? Json(Rfc3339(*asset.trashed_at)) : Json(nullptr)}};
-  if (asset.trashed_at) {
-    json["purge_at"] = Rfc3339(*asset.trashed_at + trash_retention_days * kMillisPerDay);
+               {"is_archived", asset.is_archived}};
+  if (!view.for_link) {
+    json["sha256"] = asset.sha256;
+    json["file_mtime"] = asset.file_mtime ? Json(Rfc3339(*asset.file_mtime)) : Json(nullptr);
+    json["uploaded_at"] = Rfc3339(asset.uploaded_at);
+    json["device_id"] = asset.device_id;
+    json["device_asset_id"] = asset.device_asset_id;
+    json["owner_id"] = asset.owner_id;
+    json["trashed_at"] = asset.trashed_at ? Json(Rfc3339(*asset.trashed_at)) : Json(nullptr);
+    if (asset.trashed_at) {
+      json["purge_at"] = Rfc3339(*asset.trashed_at + trash_retention_days * kMillisPerDay);
+    }
   }
   // The capture time as the camera's clock showed it, and that clock's offset when known.
   std::string local = Rfc3339(asset.taken_at + asset.media.utc_offset_minutes.value_or(0) * 60'000LL);
@@ -148,13 +164,18 @@ Json AssetJson(const Asset& asset, std::int64_t trash_retention_days) {
   json["taken_at_local"] = local;
   json["utc_offset_minutes"] = asset.media.utc_offset_minutes ? Json(*asset.media.utc_offset_minutes)
                                                               : Json(nullptr);
-  json["media"] = MediaInfoToJson(asset.media);
+  MediaInfo media = asset.media;
+  if (!view.show_location) media.latitude = media.longitude = media.altitude = std::nullopt;
+  json["media"] = MediaInfoToJson(media);
   json["media_state"] = asset.media_state == MediaState::kReady    ? "ready"
                         : asset.media_state == MediaState::kFailed ? "failed"
                                                                    : "pending";
-  json["media_error"] = asset.media_error.empty() ? Json(nullptr) : Json(asset.media_error);
+  if (!view.for_link) {
+    json["media_error"] = asset.media_error.empty() ? Json(nullptr) : Json(asset.media_error);
+  }
   // Versioned URLs: a new thumbnail gets a new URL, so browsers may cache each one forever.
-  std::string base = "/api/v1/assets/" + asset.id + "/";
+  std::string base = (view.url_base.empty() ? std::string("/api/v1/assets/") : view.url_base) +
+                     asset.id + "/";
   auto versioned = [&](const std::string& key, const char* path) -> Json {
     if (key.empty()) return nullptr;
     return base + path + "?v=" + std::filesystem::path(key).stem().string();
@@ -164,13 +185,16 @@ Json AssetJson(const Asset& asset, std::int64_t trash_retention_days) {
   json["playback_url"] = !asset.playback_key.empty() ? versioned(asset.playback_key, "playback")
                          : asset.kind == MediaKind::kVideo ? Json(base + "playback")
                                                            : Json(nullptr);
+  json["original_url"] = view.allow_download ? Json(base + "original") : Json(nullptr);
   json["live_pair_id"] = asset.live_pair_id.empty() ? Json(nullptr) : Json(asset.live_pair_id);
   json["is_live_motion"] = asset.is_live_motion;
-  json["quality"] = QualityName(asset.quality);
-  json["converted"] = asset.converted();
-  json["source_until"] = asset.source_until && !asset.source_key.empty()
-                             ? Json(Rfc3339(*asset.source_until))
-                             : Json(nullptr);
+  if (!view.for_link) {
+    json["quality"] = QualityName(asset.quality);
+    json["converted"] = asset.converted();
+    json["source_until"] = asset.source_until && !asset.source_key.empty()
+                               ? Json(Rfc3339(*asset.source_until))
+                               : Json(nullptr);
+  }
   return json;
 }
 

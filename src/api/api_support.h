@@ -22,6 +22,10 @@ Result<Json> ParseJsonBody(const http::HttpRequest& request);
 Result<std::optional<std::string>> OptionalString(const Json& body, const char* field);
 Result<std::string> RequiredString(const Json& body, const char* field);
 Result<std::optional<bool>> OptionalBool(const Json& body, const char* field);
+// An array of strings (kBadRequest naming the field otherwise); empty when absent.
+Result<std::vector<std::string>> StringArray(const Json& body, const char* field);
+// A cookie's value from a Cookie header; empty when absent.
+std::string CookieValue(const std::string& header, std::string_view name);
 
 // email, password and optional name from a JSON body (setup, admin user creation).
 Result<NewUser> NewUserFromJson(const Json& body);
@@ -29,7 +33,26 @@ Result<NewUser> NewUserFromJson(const Json& body);
 Json UserJson(const User& user);
 const char* QualityName(Quality quality);
 Result<Quality> ParseQualityName(const std::string& name);
-Json AssetJson(const Asset& asset, std::int64_t trash_retention_days);
+// How much of an asset a response shows: everything to its owner and album members; to a share
+// link's visitor no device, checksum or trash details, and the place only if the owner said so.
+struct AssetJsonView {
+  std::string url_base;  // where its files are served; "" for /api/v1/assets/
+  bool for_link = false;
+  bool show_location = true;
+  bool allow_download = true;
+};
+Json AssetJson(const Asset& asset, std::int64_t trash_retention_days,
+               const AssetJsonView& view = {});
+
+// An album as listed; `url_base` is where its cover's files are served (ends in '/').
+Json AlbumJson(const Album& album, std::optional<AlbumRole> role, const std::string& url_base);
+Json AlbumItemsJson(const AlbumItemsPage& page, std::int64_t retention, const AssetJsonView& view);
+
+// An asset's file with ETag, Range and caching headers (the stored file is already allowed).
+http::HttpResponse ServeStoredFile(AssetService& assets, http::HttpRequest& request,
+                                   const StoredFile& file, AssetFile which);
+// A zip archive, streamed with its length known.
+http::HttpResponse ServeZip(const ZipDownload& download);
 
 http::HttpResponse Ok(const Json& body, int status = 200);
 http::HttpResponse NoContent();
@@ -53,6 +76,8 @@ void AddAdminRoutes(http::Router& router, ApiServices& services);
 void AddAssetRoutes(http::Router& router, ApiServices& services);
 void AddUploadRoutes(http::Router& router, ApiServices& services);
 void AddDeviceRoutes(http::Router& router, ApiServices& services);
+void AddAlbumRoutes(http::Router& router, ApiServices& services);
+void AddSharedLinkRoutes(http::Router& router, ApiServices& services);
 void AddWebRoutes(http::Router& router, ApiServices& services);
 
 }  // namespace shoebox::api

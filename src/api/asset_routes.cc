@@ -151,6 +151,66 @@ Result<AssetListRequest> SearchRequestFrom(const http::HttpRequest& r) {
 
 }  // namespace
 
+// Serves one of an asset's files with ETag, If-None-Match, a single Range and If-Range.
+http::HttpResponse ServeStoredFile(AssetService& assets, http::HttpRequest& r,
+                                   const StoredFile& file, AssetFile which) {
+  const std::string& etag = file.etag;
+  // Derived files live at versioned URLs (the asset's *_url fields): cache them forever.
+  std::string cache = file.immutable ? "private, max-age=31536000, immutable"
+                                     : "private, max-age=86400";
+  if (!r.Header("if-none-match").empty() && EtagMatches(r.Header("if-none-match"), etag)) {
+    http::HttpResponse not_modified;
+    not_modified.status = 304;
+    not_modified.Set("ETag", etag);
+    not_modified.Set("Cache-Control", cache);
+    return not_modified;
+  }
+  std::string range_header = r.Header("range");
+  // If-Range with another validator means the client's partial copy is stale.
+  if (!r.Header("if-range").empty() && r.Header("if-range") != etag) range_header.clear();
+  auto range = ParseRange(range_header, file.size);
+  if (!range) {
+    http::HttpResponse response = http::ErrorResponse(range.error());
+    response.Set("Content-Range", "bytes */" + std::to_string(file.size));
+    return response;
+  }
+  std::int64_t offset = *range ? (*range)->offset : 0;
+  std::int64_t length = *range ? (*range)->length : file.size;
+  auto reader = assets.Open(file, offset, length);
+  if (!reader) return http::ErrorResponse(reader.error());
+  http::HttpResponse response;
+  response.status = *range ? 206 : 200;
+  auto shared = std::shared_ptr<BlobReader>(std::move(*reader));
+  response.stream = [shared](std::span<char> buffer) { return shared->Read(buffer); };
+  response.stream_length = length;
+  response.Set("Content-Type", file.mime_type.empty() ? "application/octet-stream" : file.mime_type);
+  response.Set("ETag", etag);
+  response.Set("Accept-Ranges", "bytes");
+  response.Set("Cache-Control", cache);
+  if (which == AssetFile::kOriginal || which == AssetFile::kSource) {
+    response.Set("Content-Disposition", ContentDisposition(file.file_name));
+  }
+  response.Set("X-Content-Type-Options", "nosniff");
+  if (*range) {
+    response.Set("Content-Range", "bytes " + std::to_string(offset) + "-" +
+                                      std::to_string(offset + length - 1) + "/" +
+                                      std::to_string(file.size));
+  }
+  return response;
+}
+
+http::HttpResponse ServeZip(const ZipDownload& download) {
+  http::HttpResponse response;
+  auto zip = download.zip;
+  response.stream = [zip](std::span<char> buffer) { return zip->Read(buffer); };
+  response.stream_length = zip->length();
+  response.Set("Content-Type", "application/zip");
+  response.Set("Content-Disposition", ContentDisposition(download.file_name));
+  response.Set("Cache-Control", "no-store");
+  response.Set("X-Content-Type-Options", "nosniff");
+  return response;
+}
+
 void AddAssetRoutes(http::Router& router, ApiServices& s) {
   std::int64_t retention = s.assets.trash_retention_days();
 
@@ -209,6 +269,51 @@ void AddAssetRoutes(http::Router& router, ApiServices& s) {
          });
        })});
 
+  // One action on many of the caller's assets (the web app's selection).
+  router.Add({"POST", "/api/v1/assets/bulk", http::BodyMode::kBuffered,
+              Authed(s, [&s](http::HttpRequest& r, const Caller& caller) {
+                auto result = [&]() -> Result<std::int64_t> {
+                  SHOEBOX_ASSIGN(Json body, ParseJsonBody(r));
+                  SHOEBOX_ASSIGN(std::vector<std::string> ids, StringArray(body, "asset_ids"));
+                  SHOEBOX_ASSIGN(std::string action, RequiredString(body, "action"));
+                  static const std::pair<const char*, BulkAction> kActions[] = {
+                      {"favorite", BulkAction::kFavorite}, {"unfavorite", BulkAction::kUnfavorite},
+                      {"archive", BulkAction::kArchive},   {"unarchive", BulkAction::kUnarchive},
+                      {"trash", BulkAction::kTrash},       {"restore", BulkAction::kRestore}};
+                  for (auto [name, value] : kActions) {
+                    if (action == name) return s.assets.Bulk(caller, ids, value);
+                  }
+                  return MakeError(ErrorCode::kBadRequest,
+                                   "action must be favorite, unfavorite, archive, unarchive, "
+                                   "trash or restore");
+                }();
+                return Respond(result, [](std::int64_t n) { return Ok({{"updated", n}}); });
+              })});
+
+  // Several assets as one zip: the POST names them, the GET (a navigation) streams the archive.
+  router.Add({"POST", "/api/v1/downloads", http::BodyMode::kBuffered,
+              Authed(s, [&s](http::HttpRequest& r, const Caller& caller) {
+                auto result = [&]() -> Result<Json> {
+                  SHOEBOX_ASSIGN(Json body, ParseJsonBody(r));
+                  SHOEBOX_ASSIGN(std::vector<std::string> ids, StringArray(body, "asset_ids"));
+                  SHOEBOX_ASSIGN(DownloadRequest request, s.downloads.Create(caller, ids));
+                  SHOEBOX_ASSIGN(ZipDownload zip, s.downloads.Open(caller, request.id));
+                  Json answer = {{"id", request.id},
+                                 {"url", "/api/v1/downloads/" + request.id},
+                                 {"name", zip.file_name},
+                                 {"size", zip.zip->length()},
+                                 {"expires_at", Rfc3339(request.expires_at)}};
+                  return Result<Json>(boost::system::in_place_value, std::move(answer));
+                }();
+                return Respond(result, [](const Json& j) { return Ok(j, 201); });
+              })});
+  router.Add({"GET", "/api/v1/downloads/{download_id}", http::BodyMode::kNone,
+              Authed(s, [&s](http::HttpRequest& r, const Caller& caller) {
+                auto zip = s.downloads.Open(caller, r.path_params["download_id"]);
+                if (!zip) return http::ErrorResponse(zip.error());
+                return ServeZip(*zip);
+              })});
+
   router.Add({"GET", "/api/v1/assets/{asset_id}", http::BodyMode::kNone,
               Authed(s, [&s, retention](http::HttpRequest& r, const Caller& caller) {
                 return Respond(s.assets.Get(caller, r.path_params["asset_id"]),
@@ -247,55 +352,11 @@ void AddAssetRoutes(http::Router& router, ApiServices& s) {
                 });
               })});
 
-  // Serves one of an asset's files with ETag, If-None-Match, a single Range and If-Range.
   auto serve = [&s](AssetFile which) {
     return [&s, which](http::HttpRequest& r, const Caller& caller) {
       auto file = s.assets.Describe(caller, r.path_params["asset_id"], which);
       if (!file) return http::ErrorResponse(file.error());
-      const std::string& etag = file->etag;
-      // Derived files live at versioned URLs (the asset's *_url fields): cache them forever.
-      std::string cache = file->immutable ? "private, max-age=31536000, immutable"
-                                          : "private, max-age=86400";
-      if (!r.Header("if-none-match").empty() && EtagMatches(r.Header("if-none-match"), etag)) {
-        http::HttpResponse not_modified;
-        not_modified.status = 304;
-        not_modified.Set("ETag", etag);
-        not_modified.Set("Cache-Control", cache);
-        return not_modified;
-      }
-      std::string range_header = r.Header("range");
-      // If-Range with another validator means the client's partial copy is stale.
-      if (!r.Header("if-range").empty() && r.Header("if-range") != etag) range_header.clear();
-      auto range = ParseRange(range_header, file->size);
-      if (!range) {
-        http::HttpResponse response = http::ErrorResponse(range.error());
-        response.Set("Content-Range", "bytes */" + std::to_string(file->size));
-        return response;
-      }
-      std::int64_t offset = *range ? (*range)->offset : 0;
-      std::int64_t length = *range ? (*range)->length : file->size;
-      auto reader = s.assets.Open(*file, offset, length);
-      if (!reader) return http::ErrorResponse(reader.error());
-      http::HttpResponse response;
-      response.status = *range ? 206 : 200;
-      auto shared = std::shared_ptr<BlobReader>(std::move(*reader));
-      response.stream = [shared](std::span<char> buffer) { return shared->Read(buffer); };
-      response.stream_length = length;
-      response.Set("Content-Type",
-                   file->mime_type.empty() ? "application/octet-stream" : file->mime_type);
-      response.Set("ETag", etag);
-      response.Set("Accept-Ranges", "bytes");
-      response.Set("Cache-Control", cache);
-      if (which == AssetFile::kOriginal || which == AssetFile::kSource) {
-        response.Set("Content-Disposition", ContentDisposition(file->file_name));
-      }
-      response.Set("X-Content-Type-Options", "nosniff");
-      if (*range) {
-        response.Set("Content-Range", "bytes " + std::to_string(offset) + "-" +
-                                          std::to_string(offset + length - 1) + "/" +
-                                          std::to_string(file->size));
-      }
-      return response;
+      return ServeStoredFile(s.assets, r, *file, which);
     };
   };
   for (auto [path, which] : {std::pair{"original", AssetFile::kOriginal},

@@ -106,6 +106,8 @@ http::Router BuildRouter(ApiServices& services) {
   AddAssetRoutes(router, services);
   AddUploadRoutes(router, services);
   AddDeviceRoutes(router, services);
+  AddAlbumRoutes(router, services);
+  AddSharedLinkRoutes(router, services);
   AddWebRoutes(router, services);
   return router;
 }

@@ -29,7 +29,8 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const ServerConfig& config, const
   SHOEBOX_ASSIGN(r->inspector_, libmagic::OpenLibmagicInspector());
   r->hasher_ = std::make_unique<PasswordHasher>();
   MetadataStore& store = *r->store_;
-  r->policy_ = std::make_unique<AccessPolicy>(store.Assets(), store.Uploads());
+  r->policy_ = std::make_unique<AccessPolicy>(store.Assets(), store.Uploads(), store.Albums(),
+                                               store.ShareLinks());
   r->users_ = std::make_unique<UserService>(store.Users(), store.Credentials(), *r->hasher_, clock);
   r->auth_ = std::make_unique<AuthService>(
       store.Users(), store.Credentials(), store.LoginAttempts(), *r->hasher_, clock,
@@ -84,9 +85,16 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const ServerConfig& config, const
                                                          store.LoginAttempts(), clock);
   r->verify_ = std::make_unique<VerifyService>(store.Assets(), store.Uploads(), *r->blobs_);
   r->devices_ = std::make_unique<DeviceService>(store.Credentials(), store.Devices(), clock);
+  r->albums_ = std::make_unique<AlbumService>(store.Albums(), store.ShareLinks(), store.Users(),
+                                              *r->policy_, clock);
+  r->links_ = std::make_unique<ShareLinkService>(
+      store.ShareLinks(), store.Albums(), store.LoginAttempts(), *r->policy_, *r->hasher_, clock,
+      LinkLimits{config.login_max_failures, config.login_window_minutes});
+  r->downloads_ = std::make_unique<DownloadService>(store.Downloads(), store.Albums(),
+                                                    *r->assets_, *r->policy_, clock);
   r->api_ = std::make_unique<api::ApiServices>(api::ApiServices{
-      *r->auth_, *r->users_, *r->uploads_, *r->assets_, *r->media_, *r->devices_, *r->policy_,
-      store, *r->blobs_,
+      *r->auth_, *r->users_, *r->uploads_, *r->assets_, *r->media_, *r->devices_, *r->albums_,
+      *r->links_, *r->downloads_, *r->policy_, store, *r->blobs_,
       *r->inspector_, r->config_, nullptr});
   return r;
 }

@@ -58,6 +58,9 @@ class Runtime {
   std::unique_ptr<UploadService> uploads_;
   std::unique_ptr<AssetService> assets_;
   std::unique_ptr<DeviceService> devices_;
+  std::unique_ptr<AlbumService> albums_;
+  std::unique_ptr<ShareLinkService> links_;
+  std::unique_ptr<DownloadService> downloads_;
   std::unique_ptr<MaintenanceService> maintenance_;
   std::unique_ptr<VerifyService> verify_;
   std::unique_ptr<MediaService> media_;

@@ -25,7 +25,7 @@ struct FileHandle {
 };
 
 std::optional<ErrorCode> CodeFromName(const std::string& name) {
-  for (int i = 0; i <= static_cast<int>(ErrorCode::kSourceExpired); ++i) {
+  for (int i = 0; i <= static_cast<int>(kLastErrorCode); ++i) {
     auto code = static_cast<ErrorCode>(i);
     if (ErrorCodeName(code) == name) return code;
   }

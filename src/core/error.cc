@@ -47,6 +47,9 @@ std::string_view ErrorCodeName(ErrorCode code) {
     case ErrorCode::kMediaTimeout: return "media_timeout";
     case ErrorCode::kMediaNotReady: return "media_not_ready";
     case ErrorCode::kSourceExpired: return "source_expired";
+    case ErrorCode::kLinkPasswordRequired: return "link_password_required";
+    case ErrorCode::kLinkExpired: return "link_expired";
+    case ErrorCode::kDownloadNotAllowed: return "download_not_allowed";
   }
   return "internal";
 }

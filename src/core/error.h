@@ -52,7 +52,12 @@ enum class ErrorCode {
   kMediaTimeout,         // the sandboxed decoder ran out of CPU or wall-clock time
   kMediaNotReady,        // a derived file that is not made (yet, or it failed)
   kSourceExpired,        // Storage saver: the uploaded original is no longer kept
+  kLinkPasswordRequired, // a share link with a password that was not entered (or was changed)
+  kLinkExpired,
+  kDownloadNotAllowed,   // a share link whose owner turned downloads off
 };
+// The last code above: add new codes before it moves.
+inline constexpr ErrorCode kLastErrorCode = ErrorCode::kDownloadNotAllowed;
 
 // The stable string for a code, e.g. "photo_too_large". Never changes once released.
 std::string_view ErrorCodeName(ErrorCode code);

@@ -47,6 +47,9 @@ int HttpStatusFor(ErrorCode code) {
     case ErrorCode::kMediaTimeout: return 422;
     case ErrorCode::kMediaNotReady: return 404;
     case ErrorCode::kSourceExpired: return 410;
+    case ErrorCode::kLinkPasswordRequired: return 401;
+    case ErrorCode::kLinkExpired: return 410;
+    case ErrorCode::kDownloadNotAllowed: return 403;
   }
   return 500;
 }

@@ -351,6 +351,99 @@ class DeviceRepository {
   virtual Result<std::vector<DeviceStatus>> ListStatus(const std::string& user_id) = 0;
 };
 
+struct AlbumPatch {
+  std::optional<std::string> name;
+  std::optional<std::string> description;
+  std::optional<std::string> cover_asset_id;  // "" goes back to the first item
+};
+
+// One item of an album, at its place in the album's order.
+struct AlbumItem {
+  Asset asset;
+  std::int64_t position = 0;
+  std::string added_by;  // user id
+};
+
+class AlbumRepository {
+ public:
+  virtual ~AlbumRepository() = default;
+  virtual Result<Album> Create(const Album& album) = 0;
+  virtual Result<Album> Get(const std::string& id) = 0;  // kNotFound
+  // The albums `user_id` owns or is a member of, with the user's role, last changed first.
+  virtual Result<std::vector<std::pair<Album, AlbumRole>>> ListForUser(
+      const std::string& user_id) = 0;
+  virtual Result<Album> Update(const std::string& id, const AlbumPatch& patch,
+                               UnixMillis now) = 0;  // kNotFound
+  // The album, its items, members and links go; the assets stay.
+  virtual Result<void> Delete(const std::string& id) = 0;
+
+  // The role of `user_id` in the album: kOwner for its owner; nullopt for anyone else.
+  virtual Result<std::optional<AlbumRole>> RoleOf(const std::string& album_id,
+                                                  const std::string& user_id) = 0;
+  virtual Result<void> PutMember(const std::string& album_id, const std::string& user_id,
+                                 AlbumRole role, UnixMillis now) = 0;
+  virtual Result<void> RemoveMember(const std::string& album_id,
+                                    const std::string& user_id) = 0;  // kNotFound
+  virtual Result<std::vector<AlbumMember>> Members(const std::string& album_id) = 0;
+
+  // Appends those of `asset_ids` not in the album yet, in capture-time order. The caller
+  // checked that `added_by` may add each. Returns how many were added.
+  virtual Result<std::int64_t> AddAssets(const std::string& album_id,
+                                         const std::vector<std::string>& asset_ids,
+                                         const std::string& added_by, UnixMillis now) = 0;
+  // Removes those of `asset_ids` in the album (only the ones `added_by` added, unless empty).
+  virtual Result<std::int64_t> RemoveAssets(const std::string& album_id,
+                                            const std::vector<std::string>& asset_ids,
+                                            const std::string& added_by, UnixMillis now) = 0;
+  // Moves `asset_ids` (in that order) before `before_asset_id`, or to the end when empty.
+  virtual Result<void> MoveAssets(const std::string& album_id,
+                                  const std::vector<std::string>& asset_ids,
+                                  const std::string& before_asset_id, UnixMillis now) = 0;
+  // Items not in the trash, in album order, after position `after` (nullopt: from the start).
+  virtual Result<std::vector<AlbumItem>> Items(const std::string& album_id,
+                                               std::optional<std::int64_t> after, int limit) = 0;
+  // Whether the asset is an item of the album (and not in the trash).
+  virtual Result<bool> Contains(const std::string& album_id, const std::string& asset_id) = 0;
+  // Whether the asset (not in the trash) is in an album `user_id` owns or is a member of.
+  virtual Result<bool> SharedWith(const std::string& asset_id, const std::string& user_id) = 0;
+};
+
+struct ShareLinkPatch {
+  std::optional<std::string> password_hash;  // "" removes the password
+  std::optional<std::optional<UnixMillis>> expires_at;
+  std::optional<bool> allow_download;
+  std::optional<bool> show_location;
+};
+
+class ShareLinkRepository {
+ public:
+  virtual ~ShareLinkRepository() = default;
+  virtual Result<void> Create(const ShareLink& link) = 0;
+  virtual Result<std::optional<ShareLink>> FindByKey(const std::string& key) = 0;
+  virtual Result<std::vector<ShareLink>> ListForAlbum(const std::string& album_id) = 0;
+  // kNotFound unless the link belongs to the album.
+  virtual Result<ShareLink> Update(const std::string& album_id, const std::string& id,
+                                   const ShareLinkPatch& patch) = 0;
+  virtual Result<void> Delete(const std::string& album_id, const std::string& id) = 0;
+};
+
+// Several assets to be fetched as one zip: the browser posts the list, then navigates to the
+// request's URL so the download streams to disk. Kept in the database so any instance serves it.
+struct DownloadRequest {
+  std::string id;
+  std::string user_id;
+  std::vector<std::string> asset_ids;
+  UnixMillis expires_at = 0;
+};
+
+class DownloadRepository {
+ public:
+  virtual ~DownloadRepository() = default;
+  // Also drops requests that expired before `now`.
+  virtual Result<void> Create(const DownloadRequest& request, UnixMillis now) = 0;
+  virtual Result<DownloadRequest> Get(const std::string& id) = 0;  // kNotFound
+};
+
 // The store as a whole, owned by the composition root.
 class MetadataStore {
  public:
@@ -362,6 +455,9 @@ class MetadataStore {
   virtual UploadRepository& Uploads() = 0;
   virtual JobRepository& Jobs() = 0;
   virtual DeviceRepository& Devices() = 0;
+  virtual AlbumRepository& Albums() = 0;
+  virtual ShareLinkRepository& ShareLinks() = 0;
+  virtual DownloadRepository& Downloads() = 0;
   // Succeeds when the database answers a trivial query.
   virtual Result<void> Ping() = 0;
 };

@@ -153,4 +153,45 @@ struct Upload {
   UnixMillis expires_at = 0;
 };
 
+// An album: an owner's chosen assets in the owner's order, shared with other users of the
+// server (as viewers or contributors) and by link.
+enum class AlbumRole { kViewer, kContributor, kOwner };
+
+struct Album {
+  std::string id;
+  std::string owner_id;
+  std::string name;
+  std::string description;
+  std::string cover_asset_id;  // the owner's choice; empty: the first item
+  UnixMillis created_at = 0;
+  UnixMillis updated_at = 0;
+  // Worked out when read, over the items not in the trash.
+  std::string owner_name;
+  std::int64_t asset_count = 0;
+  std::string cover_id;  // the chosen cover while it is an item, else the first item; may be empty
+  std::optional<UnixMillis> first_taken_at;
+  std::optional<UnixMillis> last_taken_at;
+};
+
+struct AlbumMember {
+  std::string user_id;
+  std::string name;
+  std::string email;
+  AlbumRole role = AlbumRole::kViewer;
+  UnixMillis added_at = 0;
+};
+
+// A public link to an album. Whoever has the key (and the password, if set) sees the album's
+// items and nothing else.
+struct ShareLink {
+  std::string id;
+  std::string album_id;
+  std::string key;            // the secret part of the link's URL
+  std::string password_hash;  // argon2id; empty: no password
+  std::optional<UnixMillis> expires_at;
+  bool allow_download = true;
+  bool show_location = false;
+  UnixMillis created_at = 0;
+};
+
 }  // namespace shoebox

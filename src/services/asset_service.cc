@@ -55,7 +55,7 @@ Result<AssetPage> AssetService::List(const Caller& caller, const AssetListReques
 }
 
 Result<Asset> AssetService::Get(const Caller& caller, const std::string& asset_id) {
-  return policy_.OwnedAsset(caller, asset_id);
+  return policy_.ViewableAsset(caller, asset_id);
 }
 
 Result<ChecksumLookup> AssetService::Exist(const Caller& caller,
@@ -97,8 +97,11 @@ Result<ChangePage> AssetService::Changes(const Caller& caller, const std::string
 
 Result<StoredFile> AssetService::Describe(const Caller& caller, const std::string& asset_id,
                                           AssetFile file) {
-  SHOEBOX_ASSIGN(Asset asset, policy_.OwnedAsset(caller, asset_id));
-  StoredFile out;
+  SHOEBOX_ASSIGN(Asset asset, policy_.ViewableAsset(caller, asset_id));
+  return DescribeFile(asset, file);
+}
+
+Result<StoredFile> AssetService::DescribeFile(const Asset& asset, AssetFile file) {
   auto derived = [&](const std::string& key, const char* mime) -> Result<StoredFile> {
     if (key.empty()) {
       return MakeError(ErrorCode::kMediaNotReady,
@@ -119,7 +122,7 @@ Result<StoredFile> AssetService::Describe(const Caller& caller, const std::strin
                                           : asset.original_name,
                         false};
     case AssetFile::kSource:
-      if (!asset.converted()) return Describe(caller, asset_id, AssetFile::kOriginal);
+      if (!asset.converted()) return DescribeFile(asset, AssetFile::kOriginal);
       if (asset.source_key.empty()) {
         return MakeError(ErrorCode::kSourceExpired,
                          "the original was kept for a while after Storage saver converted it, "
@@ -136,7 +139,7 @@ Result<StoredFile> AssetService::Describe(const Caller& caller, const std::strin
           !BrowserPlayable(asset, playback_max_bit_rate_)) {
         return derived("", "video/mp4");  // a web version is (or was to be) made
       }
-      return Describe(caller, asset_id, AssetFile::kOriginal);
+      return DescribeFile(asset, AssetFile::kOriginal);
   }
   return MakeError(ErrorCode::kNotFound, "no such file");
 }
@@ -191,6 +194,51 @@ Result<Asset> AssetService::Restore(const Caller& caller, const std::string& ass
   SHOEBOX_TRY(assets_.SetTrashed(asset.id, std::nullopt));
   asset.trashed_at.reset();
   return asset;
+}
+
+Result<std::int64_t> AssetService::Bulk(const Caller& caller,
+                                        const std::vector<std::string>& asset_ids,
+                                        BulkAction action) {
+  if (asset_ids.empty() || asset_ids.size() > kMaxBulkAssets) {
+    return MakeError(ErrorCode::kBadRequest,
+                     "asset_ids must hold 1.." + std::to_string(kMaxBulkAssets) + " ids");
+  }
+  // Every id is checked before anything changes, so a bad id changes nothing.
+  std::vector<Asset> owned;
+  owned.reserve(asset_ids.size());
+  for (const std::string& id : asset_ids) {
+    SHOEBOX_ASSIGN(Asset asset, policy_.OwnedAsset(caller, id));
+    owned.push_back(std::move(asset));
+  }
+  std::int64_t changed = 0;
+  for (const Asset& asset : owned) {
+    AssetFlagsPatch patch;
+    switch (action) {
+      case BulkAction::kFavorite:
+      case BulkAction::kUnfavorite:
+        patch.is_favorite = action == BulkAction::kFavorite;
+        if (asset.is_favorite == *patch.is_favorite) continue;
+        break;
+      case BulkAction::kArchive:
+      case BulkAction::kUnarchive:
+        patch.is_archived = action == BulkAction::kArchive;
+        if (asset.is_archived == *patch.is_archived) continue;
+        break;
+      case BulkAction::kTrash:
+        if (asset.trashed_at) continue;
+        SHOEBOX_TRY(assets_.SetTrashed(asset.id, clock_.Now()));
+        ++changed;
+        continue;
+      case BulkAction::kRestore:
+        if (!asset.trashed_at) continue;
+        SHOEBOX_TRY(assets_.SetTrashed(asset.id, std::nullopt));
+        ++changed;
+        continue;
+    }
+    SHOEBOX_TRY(assets_.UpdateFlags(asset.id, patch));
+    ++changed;
+  }
+  return changed;
 }
 
 Result<std::int64_t> AssetService::EmptyTrash(const Caller& caller) {

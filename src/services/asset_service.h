@@ -53,9 +53,12 @@ struct ChangePage {
   bool has_more = false;
 };
 
+enum class BulkAction { kFavorite, kUnfavorite, kArchive, kUnarchive, kTrash, kRestore };
+
 class AssetService {
  public:
   static constexpr std::size_t kMaxChecksumsPerLookup = 20000;
+  static constexpr std::size_t kMaxBulkAssets = 1000;
 
   AssetService(AssetRepository& assets, BlobStore& blobs, AccessPolicy& policy,
                const Clock& clock, std::int64_t trash_retention_days,
@@ -66,6 +69,7 @@ class AssetService {
 
   // kBadRequest for a malformed cursor or a limit outside 1..1000.
   Result<AssetPage> List(const Caller& caller, const AssetListRequest& request);
+  // The caller's own asset, or one shared with them through an album.
   Result<Asset> Get(const Caller& caller, const std::string& asset_id);
   // kBadRequest for more than kMaxChecksumsPerLookup or a malformed checksum.
   Result<ChecksumLookup> Exist(const Caller& caller, const std::vector<std::string>& sha256s);
@@ -73,6 +77,8 @@ class AssetService {
   // or its making failed), kSourceExpired for a converted asset's original once let go,
   // kNotFound for a file the asset cannot have (a photo's playback).
   Result<StoredFile> Describe(const Caller& caller, const std::string& asset_id, AssetFile file);
+  // The same for an asset whose access was already decided (a share link's item).
+  Result<StoredFile> DescribeFile(const Asset& asset, AssetFile file);
   // Opens [offset, offset+length) of a described file. kRangeNotSatisfiable outside it.
   Result<std::unique_ptr<BlobReader>> Open(const StoredFile& file, std::int64_t offset,
                                            std::int64_t length);
@@ -90,6 +96,10 @@ class AssetService {
                             const AssetFlagsPatch& patch);
   Result<void> Trash(const Caller& caller, const std::string& asset_id);
   Result<Asset> Restore(const Caller& caller, const std::string& asset_id);
+  // Applies `action` to each of the caller's `asset_ids` (all or nothing when an id is not the
+  // caller's: kNotFound). Returns how many changed. kBadRequest for 0 or over kMaxBulkAssets.
+  Result<std::int64_t> Bulk(const Caller& caller, const std::vector<std::string>& asset_ids,
+                            BulkAction action);
   // Deletes the caller's trash for good; returns the number of assets deleted.
   Result<std::int64_t> EmptyTrash(const Caller& caller);
   // Deletes everyone's trash older than the retention period and deletes owed blobs.

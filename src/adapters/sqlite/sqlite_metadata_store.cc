@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "adapters/sqlite/sqlite_album_store.h"
+#include "adapters/sqlite/sqlite_asset_rows.h"
 #include "adapters/sqlite/sqlite_db.h"
 #include "adapters/sqlite/sqlite_migrations.h"
 #include "ports/media_info_json.h"
@@ -57,12 +59,6 @@ constexpr const char kCountLoginFailures[] =
 constexpr const char kClearLoginFailures[] = "DELETE FROM login_failures WHERE attempt_key = ?1";
 constexpr const char kDeleteOldLoginFailures[] = "DELETE FROM login_failures WHERE failed_at < ?1";
 
-#define SHOEBOX_ASSET_COLUMNS                                                                  \
-  "id, owner_id, sha256, blob_key, original_name, mime_type, kind, size_bytes, taken_at, "     \
-  "file_mtime, uploaded_at, device_id, device_asset_id, is_favorite, is_archived, trashed_at, "   \
-  "taken_offset_minutes, media_json, media_state, media_error, thumbnail_key, preview_key, "     \
-  "playback_key, live_pair_id, is_live_motion, quality, content_sha256, source_key, "            \
-  "source_size_bytes, source_until"
 constexpr const char kSelectAssetById[] =
     "SELECT " SHOEBOX_ASSET_COLUMNS " FROM assets WHERE id = ?1";
 constexpr const char kSelectAllAssets[] = "SELECT " SHOEBOX_ASSET_COLUMNS " FROM assets";
@@ -358,6 +354,8 @@ void BindRange(Statement& s, int first, const std::optional<std::pair<double, do
   }
 }
 
+}  // namespace
+
 Asset ReadAsset(const Statement& s) {
   Asset a;
   a.id = s.Text(0);
@@ -392,6 +390,8 @@ Asset ReadAsset(const Statement& s) {
   a.source_until = s.OptionalInt(29);
   return a;
 }
+
+namespace {
 
 void BindMediaColumns(Statement& s, const Asset& a) {
   if (a.media.utc_offset_minutes) {
@@ -1411,7 +1411,9 @@ class SqliteMetadataStore final : public MetadataStore {
  public:
   explicit SqliteMetadataStore(std::unique_ptr<Database> db)
       : db_(std::move(db)), users_(*db_), credentials_(*db_), login_attempts_(*db_),
-        assets_(*db_), uploads_(*db_), jobs_(*db_), devices_(*db_) {}
+        assets_(*db_), uploads_(*db_), jobs_(*db_), devices_(*db_),
+        albums_(NewSqliteAlbums(*db_)), share_links_(NewSqliteShareLinks(*db_)),
+        downloads_(NewSqliteDownloads(*db_)) {}
 
   UserRepository& Users() override { return users_; }
   CredentialRepository& Credentials() override { return credentials_; }
@@ -1420,6 +1422,9 @@ class SqliteMetadataStore final : public MetadataStore {
   UploadRepository& Uploads() override { return uploads_; }
   JobRepository& Jobs() override { return jobs_; }
   DeviceRepository& Devices() override { return devices_; }
+  AlbumRepository& Albums() override { return *albums_; }
+  ShareLinkRepository& ShareLinks() override { return *share_links_; }
+  DownloadRepository& Downloads() override { return *downloads_; }
   Result<void> Ping() override {
     return db_->Read<void>([](Connection& c) -> Result<void> {
       SHOEBOX_ASSIGN(auto s, c.Prepare(kCountUsers));
@@ -1436,6 +1441,9 @@ class SqliteMetadataStore final : public MetadataStore {
   SqliteUploads uploads_;
   SqliteJobs jobs_;
   SqliteDevices devices_;
+  std::unique_ptr<AlbumRepository> albums_;
+  std::unique_ptr<ShareLinkRepository> share_links_;
+  std::unique_ptr<DownloadRepository> downloads_;
 };
 
 Result<void> Migrate(Database& db) {

@@ -163,6 +163,55 @@ CREATE TRIGGER device_forgotten AFTER DELETE ON credentials BEGIN
   DELETE FROM device_status WHERE device_id = OLD.id;
 END;
 )sql"},
+      // Albums, their members and public links, and zip download requests. Items and
+      // members go with their album; an asset deleted for good leaves every album.
+      {4, R"sql(
+CREATE TABLE albums (
+  id TEXT PRIMARY KEY,
+  owner_id TEXT NOT NULL REFERENCES users(id),
+  name TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  cover_asset_id TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX albums_by_owner ON albums(owner_id);
+CREATE TABLE album_assets (
+  album_id TEXT NOT NULL REFERENCES albums(id) ON DELETE CASCADE,
+  asset_id TEXT NOT NULL REFERENCES assets(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  added_by TEXT NOT NULL,
+  added_at INTEGER NOT NULL,
+  PRIMARY KEY (album_id, asset_id)
+);
+CREATE INDEX album_assets_in_order ON album_assets(album_id, position);
+CREATE INDEX album_assets_by_asset ON album_assets(asset_id);
+CREATE TABLE album_members (
+  album_id TEXT NOT NULL REFERENCES albums(id) ON DELETE CASCADE,
+  user_id TEXT NOT NULL REFERENCES users(id),
+  role TEXT NOT NULL,
+  added_at INTEGER NOT NULL,
+  PRIMARY KEY (album_id, user_id)
+);
+CREATE INDEX album_members_by_user ON album_members(user_id);
+CREATE TABLE share_links (
+  id TEXT PRIMARY KEY,
+  album_id TEXT NOT NULL REFERENCES albums(id) ON DELETE CASCADE,
+  link_key TEXT NOT NULL UNIQUE,
+  password_hash TEXT NOT NULL DEFAULT '',
+  expires_at INTEGER,
+  allow_download INTEGER NOT NULL,
+  show_location INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX share_links_by_album ON share_links(album_id);
+CREATE TABLE download_requests (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL,
+  asset_ids TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+)sql"},
   };
   return migrations;
 }
