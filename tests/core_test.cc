@@ -1,10 +1,16 @@
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
 
 #include "core/config.h"
 #include "core/durable_file.h"
 #include "core/hashing.h"
 #include "core/ids.h"
 #include "core/text.h"
+#include "core/zip_stream.h"
 #include "tests/support/test_support.h"
 
 namespace shoebox {
@@ -113,6 +119,125 @@ TEST(DurableFileTest, WritesAtomicallyAndLinksOnlyNewNames) {
   EXPECT_EQ(ErrorFromErrno(ENOSPC, "write").code, ErrorCode::kInsufficientStorage);
   ASSERT_TRUE(RemoveDurably(dir.path() / "copy"));
   ASSERT_TRUE(RemoveDurably(dir.path() / "copy"));
+}
+
+// A ZipStream's bytes, read in odd-sized pieces, written to `path`.
+void WriteZip(ZipStream& zip, const std::filesystem::path& path) {
+  std::string bytes;
+  std::vector<char> buffer(7777);
+  while (true) {
+    auto n = zip.Read(buffer);
+    ASSERT_TRUE(n) << n.error().message;
+    if (*n == 0) break;
+    bytes.append(buffer.data(), *n);
+  }
+  EXPECT_EQ(static_cast<std::int64_t>(bytes.size()), zip.length());
+  testing::WriteFile(path, bytes);
+}
+
+ZipEntry MemoryEntry(const std::string& name, std::string bytes, UnixMillis modified = 1672628645000) {
+  ZipEntry entry;
+  entry.name = name;
+  entry.size = static_cast<std::int64_t>(bytes.size());
+  entry.modified = modified;
+  entry.open = [bytes = std::move(bytes)]() -> Result<ZipReader> {
+    auto at = std::make_shared<std::size_t>(0);
+    return ZipReader([bytes, at](std::span<char> out) -> Result<std::size_t> {
+      std::size_t n = std::min(out.size(), bytes.size() - *at);
+      std::memcpy(out.data(), bytes.data() + *at, n);
+      *at += n;
+      return n;
+    });
+  };
+  return entry;
+}
+
+// Python's zipfile reads the archive and checks every CRC; prints "count first-name first-time".
+std::string CheckWithPython(const std::filesystem::path& zip) {
+  std::string command =
+      "/usr/bin/python3 -c \"import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); "
+      "assert z.testzip() is None; i=z.infolist(); "
+      "print(len(i), i[0].filename, '%04d-%02d-%02d %02d:%02d:%02d' % i[0].date_time, "
+      "z.read(i[-1]).decode())\" " + zip.string();
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string out;
+  char line[512];
+  while (pipe && fgets(line, sizeof line, pipe)) out += line;
+  EXPECT_EQ(pipe ? pclose(pipe) : -1, 0) << out;
+  return out;
+}
+
+TEST(ZipStreamTest, AnArchiveOthersCanReadWithItsLengthKnownFirst) {
+  testing::TempDir dir;
+  std::vector<ZipEntry> entries;
+  entries.push_back(MemoryEntry("Été à Paris.jpg", std::string(100000, 'x')));
+  entries.push_back(MemoryEntry("empty.txt", ""));
+  entries.push_back(MemoryEntry("last.txt", "the end"));
+  ZipStream zip(std::move(entries));
+  WriteZip(zip, dir.path() / "a.zip");
+  EXPECT_EQ(CheckWithPython(dir.path() / "a.zip"), "3 Été à Paris.jpg 2023-01-02 03:04:04 the end\n");
+}
+
+TEST(ZipStreamTest, MoreThan65535EntriesUseZip64Records) {
+  testing::TempDir dir;
+  std::vector<ZipEntry> entries;
+  for (int i = 0; i < 70000; ++i) entries.push_back(MemoryEntry("f" + std::to_string(i), std::to_string(i)));
+  ZipStream zip(std::move(entries));
+  WriteZip(zip, dir.path() / "many.zip");
+  EXPECT_EQ(CheckWithPython(dir.path() / "many.zip"), "70000 f0 2023-01-02 03:04:04 69999\n");
+}
+
+TEST(ZipStreamTest, AnEntryShorterThanItsSizeIsAnError) {
+  ZipEntry entry = MemoryEntry("short", "abc");
+  entry.size = 10;
+  std::vector<ZipEntry> entries;
+  entries.push_back(std::move(entry));
+  ZipStream zip(std::move(entries));
+  std::vector<char> buffer(4096);
+  Result<std::size_t> n = std::size_t{1};
+  while (n && *n > 0) n = zip.Read(buffer);
+  ASSERT_FALSE(n);
+  EXPECT_EQ(n.error().code, ErrorCode::kInternal);
+}
+
+// A video over 4 GiB: Zip64 sizes in its headers and descriptor. The stream's zero bytes are
+// left as holes in a sparse file, so the test writes only the headers.
+TEST(ZipStreamTest, AnEntryOver4GiBUsesZip64Sizes) {
+  testing::TempDir dir;
+  const std::int64_t size = (std::int64_t{1} << 32) + 12345;
+  ZipEntry big;
+  big.name = "long video.mp4";
+  big.size = size;
+  big.modified = 1672628645000;
+  big.open = []() -> Result<ZipReader> {
+    return ZipReader([](std::span<char> out) -> Result<std::size_t> {
+      std::memset(out.data(), 0, out.size());
+      return out.size();
+    });
+  };
+  std::vector<ZipEntry> entries;
+  entries.push_back(std::move(big));
+  entries.push_back(MemoryEntry("after.txt", "after"));
+  ZipStream zip(std::move(entries));
+  std::filesystem::path path = dir.path() / "big.zip";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  ASSERT_GE(fd, 0);
+  std::vector<char> buffer(1 << 20);
+  std::int64_t at = 0;
+  while (true) {
+    auto n = zip.Read(buffer);
+    ASSERT_TRUE(n) << n.error().message;
+    if (*n == 0) break;
+    bool zeros = std::all_of(buffer.begin(), buffer.begin() + *n, [](char c) { return c == 0; });
+    if (!zeros) {
+      ASSERT_EQ(::pwrite(fd, buffer.data(), *n, at), static_cast<ssize_t>(*n));
+    }
+    at += static_cast<std::int64_t>(*n);
+  }
+  ASSERT_EQ(::ftruncate(fd, at), 0);
+  ::close(fd);
+  EXPECT_EQ(at, zip.length());
+  EXPECT_EQ(CheckWithPython(path), "2 long video.mp4 2023-01-02 03:04:04 after\n");
 }
 
 }  // namespace

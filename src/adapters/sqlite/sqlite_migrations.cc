@@ -163,7 +163,8 @@ CREATE TRIGGER device_forgotten AFTER DELETE ON credentials BEGIN
   DELETE FROM device_status WHERE device_id = OLD.id;
 END;
 )sql"},
-      // Albums, their members and public links, and zip download requests. Items and
+      // Albums, their members and public links, zip download requests, and an index for the
+      // timeline's month counts. Items and
       // members go with their album; an asset deleted for good leaves every album.
       {4, R"sql(
 CREATE TABLE albums (
@@ -205,6 +206,9 @@ CREATE TABLE share_links (
   created_at INTEGER NOT NULL
 );
 CREATE INDEX share_links_by_album ON share_links(album_id);
+-- The scrubber's month counts read only this index (every column they need is in it).
+CREATE INDEX assets_months ON assets(owner_id, trashed_at, is_archived, is_live_motion, taken_at,
+                                     taken_offset_minutes);
 CREATE TABLE download_requests (
   id TEXT PRIMARY KEY,
   user_id TEXT NOT NULL,
