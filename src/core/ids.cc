@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <unordered_set>
 
 #include "core/hashing.h"
 
@@ -47,6 +48,15 @@ std::string RandomToken(std::size_t bytes) {
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::vector<std::string> WithoutRepeats(const std::vector<std::string>& ids) {
+  std::vector<std::string> out;
+  std::unordered_set<std::string> seen;
+  for (const std::string& id : ids) {
+    if (seen.insert(id).second) out.push_back(id);
+  }
+  return out;
 }
 
 }  // namespace shoebox

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "core/clock.h"
@@ -17,6 +18,9 @@ bool IsCanonicalId(std::string_view text);
 
 // `bytes` random bytes from the OS CSPRNG, as URL-safe base64 without padding.
 std::string RandomToken(std::size_t bytes);
+
+// `ids` without repeats, in the order each first appears (a selection sent with an id twice).
+std::vector<std::string> WithoutRepeats(const std::vector<std::string>& ids);
 
 // Compares secrets without leaking where they differ.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);

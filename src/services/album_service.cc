@@ -95,7 +95,8 @@ Result<void> AlbumService::Delete(const Caller& caller, const std::string& album
 }
 
 Result<AddedToAlbum> AlbumService::AddAssets(const Caller& caller, const std::string& album_id,
-                                             const std::vector<std::string>& asset_ids) {
+                                             const std::vector<std::string>& requested) {
+  std::vector<std::string> asset_ids = WithoutRepeats(requested);
   SHOEBOX_TRY(policy_.AlbumFor(caller, album_id, AlbumRole::kContributor));
   SHOEBOX_TRY(CheckOwnAssets(caller, asset_ids));
   SHOEBOX_ASSIGN(std::int64_t added,

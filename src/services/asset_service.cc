@@ -197,8 +197,9 @@ Result<Asset> AssetService::Restore(const Caller& caller, const std::string& ass
 }
 
 Result<std::int64_t> AssetService::Bulk(const Caller& caller,
-                                        const std::vector<std::string>& asset_ids,
+                                        const std::vector<std::string>& requested,
                                         BulkAction action) {
+  std::vector<std::string> asset_ids = WithoutRepeats(requested);
   if (asset_ids.empty() || asset_ids.size() > kMaxBulkAssets) {
     return MakeError(ErrorCode::kBadRequest,
                      "asset_ids must hold 1.." + std::to_string(kMaxBulkAssets) + " ids");

@@ -30,7 +30,8 @@ std::string UniqueName(const std::string& name, std::set<std::string>& taken) {
 }  // namespace
 
 Result<DownloadRequest> DownloadService::Create(const Caller& caller,
-                                                const std::vector<std::string>& asset_ids) {
+                                                const std::vector<std::string>& requested) {
+  std::vector<std::string> asset_ids = WithoutRepeats(requested);
   if (asset_ids.empty() || asset_ids.size() > kMaxAssets) {
     return MakeError(ErrorCode::kBadRequest,
                      "asset_ids must hold 1.." + std::to_string(kMaxAssets) + " ids");
