@@ -256,6 +256,14 @@ TEST_F(ApiTest, AdminsManageUsersAndQuotasOthersCannot) {
   EXPECT_EQ(relogin->status, 403);
   EXPECT_EQ(ErrorCodeOf(*relogin), "account_disabled");
   EXPECT_EQ(Body(Call("GET", "/api/v1/admin/users", "", {}, admin))["users"].size(), 3u);
+
+  // The server's storage: everyone's originals and the room left.
+  Upload("a.jpg", FakeJpeg(1234, 9));
+  EXPECT_EQ(Call("GET", "/api/v1/admin/storage").status, 403);
+  json storage = Body(Call("GET", "/api/v1/admin/storage", "", {}, admin));
+  EXPECT_EQ(storage["assets"], 1);
+  EXPECT_EQ(storage["original_bytes"], 1234);
+  EXPECT_GT(storage["free_bytes"].get<std::int64_t>(), 0);
 }
 
 // ------------------------------------------------------------------------------ tus uploads.

@@ -44,6 +44,15 @@ void AddAdminRoutes(http::Router& router, ApiServices& s) {
     });
   };
 
+  router.Add({"GET", "/api/v1/admin/storage", http::BodyMode::kNone,
+              Authed(s, [&s](http::HttpRequest&, const Caller& caller) {
+                return Respond(s.assets.Storage(caller), [](const ServerStorage& storage) {
+                  return Ok({{"assets", storage.originals.assets},
+                             {"original_bytes", storage.originals.bytes},
+                             {"free_bytes", storage.free_bytes}});
+                });
+              })});
+
   router.Add({"GET", "/api/v1/admin/jobs", http::BodyMode::kNone,
               admin([&s](http::HttpRequest&, const Caller&) {
                 return Respond(s.media.Overview(),

@@ -154,6 +154,14 @@ Result<std::unique_ptr<BlobReader>> AssetService::Open(const StoredFile& file,
   return blobs_.Read(file.key, offset, length);
 }
 
+Result<ServerStorage> AssetService::Storage(const Caller& caller) {
+  SHOEBOX_TRY(policy_.RequireAdmin(caller));
+  ServerStorage storage;
+  SHOEBOX_ASSIGN(storage.originals, assets_.Totals());
+  SHOEBOX_ASSIGN(storage.free_bytes, blobs_.FreeBytes());
+  return storage;
+}
+
 Result<UsageSplit> AssetService::Usage(const Caller& caller) {
   return assets_.Usage(caller.user.id);
 }

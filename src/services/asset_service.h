@@ -55,6 +55,12 @@ struct ChangePage {
 
 enum class BulkAction { kFavorite, kUnfavorite, kArchive, kUnarchive, kTrash, kRestore };
 
+// The server's storage as the admin page draws it: every user's originals, and the room left.
+struct ServerStorage {
+  StoreTotals originals;
+  std::int64_t free_bytes = 0;
+};
+
 class AssetService {
  public:
   static constexpr std::size_t kMaxChecksumsPerLookup = 20000;
@@ -87,6 +93,8 @@ class AssetService {
   Result<ChangePage> Changes(const Caller& caller, const std::string& cursor, int limit);
   // The caller's stored originals split into photos, videos and the trash.
   Result<UsageSplit> Usage(const Caller& caller);
+  // Everyone's stored originals and the free space where they are kept (admins only).
+  Result<ServerStorage> Storage(const Caller& caller);
   // Asset counts per month of capture, newest first.
   Result<std::vector<MonthBucket>> Buckets(const Caller& caller, AssetVisibility visibility);
   // Storage saver undone while the original is kept: the original is the asset again and the
