@@ -925,6 +925,10 @@ TEST_F(ApiTest, AShareLinkShowsItsAlbumAndNothingElse) {
   }
   EXPECT_FALSE(item["media"].contains("latitude"));
   EXPECT_EQ(item["original_url"], base + "/assets/" + inside + "/original");
+  // (A link that hides the place serves originals rewritten without it: see the next test.
+  // This one is about what a link reaches, with the stored bytes as they are.)
+  std::string link_path = "/api/v1/albums/" + id + "/links/" + link["id"].get<std::string>();
+  Call("PATCH", link_path, R"({"show_location":true})", as_json);
   auto original = visit("/assets/" + inside + "/original");
   EXPECT_EQ(original.status, 200);
   EXPECT_EQ(original.body, FakeJpeg(1000, 51));
@@ -941,7 +945,6 @@ TEST_F(ApiTest, AShareLinkShowsItsAlbumAndNothingElse) {
   EXPECT_EQ(Unzip(zip.body), (std::map<std::string, std::string>{{"inside.jpg", Sha256Hex(FakeJpeg(1000, 51))}}));
 
   // Downloads off: the original and the zip are refused, the photo still shows.
-  std::string link_path = "/api/v1/albums/" + id + "/links/" + link["id"].get<std::string>();
   EXPECT_EQ(Body(Call("PATCH", link_path, R"({"allow_download":false})", as_json))["allow_download"], false);
   EXPECT_EQ(visit("/assets/" + inside + "/original").status, 403);
   EXPECT_EQ(visit("/download").status, 403);
@@ -982,22 +985,72 @@ TEST_F(ApiTest, AShareLinkShowsItsAlbumAndNothingElse) {
   EXPECT_EQ(visit("/assets/" + inside + "/original").status, 404);
 }
 
-TEST_F(ApiTest, ShareLinkLocationIsShownOnlyWhenTheOwnerSaysSo) {
+// Runs a shell command; returns its standard output.
+std::string Shell(const std::string& command) {
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string out;
+  char chunk[4096];
+  while (pipe && fgets(chunk, sizeof chunk, pipe)) out += chunk;
+  if (pipe) pclose(pipe);
+  return out;
+}
+
+TEST_F(ApiTest, ALinkThatHidesThePlaceServesFilesWithoutIt) {
   std::map<std::string, std::string> as_json = {{"Content-Type", "application/json"}};
-  std::string photo = Upload("p.jpg", FakeJpeg(1000, 61), 1600000000);
+  TempDir dir;
+  std::string jpeg = (dir.path() / "paris.jpg").string(), mp4 = (dir.path() / "paris.mp4").string();
+  Shell("vips gaussnoise " + jpeg + " 64 48 && exiftool -q -overwrite_original "
+        "-DateTimeOriginal='2020:09:13 12:00:00' -GPSLatitude=48.85 -GPSLatitudeRef=N "
+        "-GPSLongitude=2.35 -GPSLongitudeRef=E " + jpeg);
+  Shell("ffmpeg -v error -f lavfi -i testsrc=size=64x48:rate=5 -t 1 -pix_fmt yuv420p "
+        "-metadata location=+48.8500+002.3500/ -metadata title=Paris -y " + mp4);
+  std::string photo = Upload("paris.jpg", ReadFile(jpeg), 1600000000);
+  std::string video = Upload("paris.mp4", ReadFile(mp4), 1600000000);
   MediaInfo info;
   info.latitude = 48.85;
   info.longitude = 2.35;
   MediaPatch patch;
   patch.taken_at_and_info = std::pair{UnixMillis{1600000000000}, info};
   ASSERT_TRUE(server_->runtime().store().Assets().UpdateMedia(photo, patch));
-  std::string id = Body(Call("POST", "/api/v1/albums", json{{"name", "Paris"}, {"asset_ids", {photo}}}.dump(), as_json))["id"];
+  std::string id = Body(Call("POST", "/api/v1/albums", json{{"name", "Paris"}, {"asset_ids", {photo, video}}}.dump(), as_json))["id"];
   json link = Body(Call("POST", "/api/v1/albums/" + id + "/links", "{}", as_json));
   std::string base = "/api/v1/shared/" + link["key"].get<std::string>();
-  EXPECT_FALSE(Body(*client_->Send("GET", base + "/assets", {}))["assets"][0]["media"].contains("latitude"));
-  EXPECT_EQ(Body(Call("GET", "/api/v1/albums/" + id + "/assets"))["assets"][0]["media"]["latitude"], 48.85);
+  auto get = [&](const std::string& path) {
+    auto reply = client_->Send("GET", base + path, {});
+    EXPECT_TRUE(reply);
+    return reply ? *reply : client::HttpReply{};
+  };
+  // The album's JSON leaves the place out; the owner still sees it.
+  json items = Body(get("/assets"));
+  EXPECT_FALSE(items["assets"][0]["media"].contains("latitude"));
+  json mine = Body(Call("GET", "/api/v1/albums/" + id + "/assets"));
+  EXPECT_EQ(mine["assets"][0]["media"]["latitude"], 48.85);
+  // The photo's file: no GPS, the capture time kept.
+  auto original = get("/assets/" + photo + "/original");
+  ASSERT_EQ(original.status, 200) << original.body;
+  WriteFile(dir.path() / "got.jpg", original.body);
+  std::string tags = Shell("exiftool -s -DateTimeOriginal -GPSLatitude " + (dir.path() / "got.jpg").string());
+  EXPECT_EQ(tags.find("GPSLatitude"), std::string::npos) << tags;
+  EXPECT_NE(tags.find("2020:09:13 12:00:00"), std::string::npos) << tags;
+  // The video's file (played as it is stored): no location tag.
+  auto clip = get("/assets/" + video + "/original");
+  ASSERT_EQ(clip.status, 200) << clip.body;
+  WriteFile(dir.path() / "got.mp4", clip.body);
+  std::string probe = Shell("ffprobe -v error -show_entries format_tags " + (dir.path() / "got.mp4").string());
+  EXPECT_EQ(probe.find("location"), std::string::npos) << probe;
+  EXPECT_NE(Shell("ffprobe -v error -show_entries format_tags " + mp4).find("location"), std::string::npos);
+  // And in the zip.
+  auto zip = get("/download");
+  ASSERT_EQ(zip.status, 200);
+  WriteFile(dir.path() / "all.zip", zip.body);
+  Shell("cd " + dir.path().string() + " && /usr/bin/python3 -c \"import zipfile; zipfile.ZipFile('all.zip').extractall('x')\"");
+  EXPECT_EQ(Shell("exiftool -s -GPSLatitude " + (dir.path() / "x" / "paris.jpg").string()), "");
+  // The owner's own download stays byte for byte what was uploaded.
+  EXPECT_EQ(Call("GET", "/api/v1/assets/" + photo + "/original").body, ReadFile(jpeg));
+  // Showing the place: the stored bytes as they are.
   Call("PATCH", "/api/v1/albums/" + id + "/links/" + link["id"].get<std::string>(), R"({"show_location":true})", as_json);
-  EXPECT_EQ(Body(*client_->Send("GET", base + "/assets", {}))["assets"][0]["media"]["latitude"], 48.85);
+  EXPECT_EQ(Body(get("/assets"))["assets"][0]["media"]["latitude"], 48.85);
+  EXPECT_EQ(get("/assets/" + photo + "/original").body, ReadFile(jpeg));
 }
 
 TEST_F(ApiTest, BulkActionsAndZipDownloadsOfASelection) {

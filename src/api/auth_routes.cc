@@ -12,7 +12,6 @@ http::HttpResponse SignedIn(const IssuedSecret& issued, const ServerConfig& conf
   http::HttpResponse response = Ok(body, status);
   response.Set("Set-Cookie",
                SessionCookie(issued.secret, config.session_days * 86400, config.cookie_secure));
-  response.Set("Cache-Control", "no-store");
   return response;
 }
 

@@ -94,7 +94,17 @@ void AddSharedLinkRoutes(http::Router& router, ApiServices& s) {
           return MakeError(ErrorCode::kDownloadNotAllowed,
                            "the owner turned downloads off for this link");
         }
-        return s.assets.DescribeFile(asset, which);
+        SHOEBOX_ASSIGN(StoredFile file, s.assets.DescribeFile(asset, which));
+        // Thumbnails, previews and web versions carry no metadata; the stored bytes do, so a
+        // link that hides the place gets them without it.
+        if (shared.link.show_location || file.key != asset.blob_key) return file;
+        auto copy = s.media.LocationFreeCopy(asset);
+        if (!copy && copy.error().code == ErrorCode::kMediaUnreadable) {
+          return MakeError(ErrorCode::kDownloadNotAllowed,
+                           "this file's location cannot be removed, and the link hides it");
+        }
+        if (!copy) return copy.error();
+        return s.assets.DescribeFile(*copy, AssetFile::kLocationFree);
       }();
       if (!file) return http::ErrorResponse(file.error());
       return ServeStoredFile(s.assets, r, *file, which);

@@ -13,7 +13,7 @@ constexpr const char* kUploadsPath = "/api/v1/uploads";
 
 http::HttpResponse WithTus(http::HttpResponse response) {
   response.Set("Tus-Resumable", kTusVersion);
-  response.Set("Cache-Control", "no-store");
+  if (!response.Find("Cache-Control")) response.Set("Cache-Control", "no-store");
   return response;
 }
 

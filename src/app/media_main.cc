@@ -96,6 +96,12 @@ int main(int argc, char** argv) {
 
   auto* heic_check = app.add_subcommand("can-write-heic", "whether HEIC can be encoded");
 
+  auto* strip = app.add_subcommand("strip-location", "a copy without GPS metadata");
+  strip->add_option("file", path)->required();
+  strip->add_option("--output", output)->required();
+  strip->add_option("--fallback-jpeg", preview)->required();
+  strip->add_option("--max-pixels", max_pixels);
+
   CLI11_PARSE(app, argc, argv);
 
   if (*inspect) return Inspect(path, kind, max_pixels);
@@ -118,6 +124,13 @@ int main(int argc, char** argv) {
     auto converted = media::ConvertPhoto(path, conversion, max_pixels);
     if (!converted) return Fail(converted.error());
     return Answer({{"ok", true}});
+  }
+  if (*strip) {
+    if (media::WriteWithoutLocation(path, output)) return Answer({{"ok", true}, {"output", output}});
+    // exiv2 cannot rewrite this type (HEIC): the pixels, upright, with no metadata at all.
+    auto written = media::WriteBareJpeg(path, preview, max_pixels);
+    if (!written) return Fail(written.error());
+    return Answer({{"ok", true}, {"output", preview}});
   }
   if (*heic_check) return Answer({{"ok", true}, {"heic", media::CanWriteHeic()}});
   return 1;

@@ -91,7 +91,7 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const ServerConfig& config, const
       store.ShareLinks(), store.Albums(), store.LoginAttempts(), *r->policy_, *r->hasher_, clock,
       LinkLimits{config.login_max_failures, config.login_window_minutes});
   r->downloads_ = std::make_unique<DownloadService>(store.Downloads(), store.Albums(),
-                                                    *r->assets_, *r->policy_, clock);
+                                                    *r->assets_, *r->media_, *r->policy_, clock);
   r->api_ = std::make_unique<api::ApiServices>(api::ApiServices{
       *r->auth_, *r->users_, *r->uploads_, *r->assets_, *r->media_, *r->devices_, *r->albums_,
       *r->links_, *r->downloads_, *r->policy_, store, *r->blobs_,

@@ -30,6 +30,9 @@ HttpResponse JsonResponse(int status, const std::string& json) {
   response.status = status;
   response.body = json;
   response.Set("Content-Type", "application/json");
+  // Answers about private, changing state: never kept by a browser or a proxy (a cached 410 of
+  // a link would outlive the link's new settings).
+  response.Set("Cache-Control", "no-store");
   return response;
 }
 

@@ -60,6 +60,13 @@ class MediaProcessor {
   virtual Result<void> TranscodeVideo(const std::string& source, const VideoTarget& target) = 0;
   virtual Result<void> ConvertPhoto(const std::string& source,
                                     const PhotoConversion& conversion) = 0;
+  // A copy of `source` without where it was taken, written to `output` (GPS in EXIF and XMP
+  // for photos; every container-level tag for videos, streams copied as they are). A photo
+  // whose metadata cannot be rewritten (HEIC) is decoded and written to `fallback_jpeg` as an
+  // upright full-size JPEG without any metadata instead. Returns the path written.
+  // kMediaUnreadable when neither works.
+  virtual Result<std::string> StripLocation(const std::string& source, const std::string& output,
+                                            const std::string& fallback_jpeg, MediaKind kind) = 0;
   // Whether HEIC can be written here (an HEVC encoder is present).
   virtual bool CanWriteHeic() = 0;
   // Stops every operation in progress and refuses new ones (kUnavailable), for shutdown.

@@ -128,6 +128,7 @@ struct MediaPatch {
   std::optional<std::string> playback_key;
   std::optional<std::string> live_pair_id;
   std::optional<bool> is_live_motion;
+  std::optional<std::string> location_free_key;
 };
 
 // Storage saver's replacement of an asset's stored bytes.

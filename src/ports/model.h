@@ -117,6 +117,10 @@ struct Asset {
   std::int64_t source_size_bytes = 0;
   std::optional<UnixMillis> source_until;
 
+  // --- Sharing. A copy of the stored bytes without the place they were taken, for share links
+  // that hide it; made when first asked for, named after the bytes it was made from.
+  std::string location_free_key;
+
   bool converted() const { return !content_sha256.empty(); }
   // The checksum of the bytes at blob_key.
   const std::string& stored_sha256() const { return converted() ? content_sha256 : sha256; }

@@ -130,6 +130,20 @@ Result<StoredFile> AssetService::DescribeFile(const Asset& asset, AssetFile file
       }
       return StoredFile{asset, asset.source_key, asset.source_size_bytes, asset.mime_type,
                         "\"" + asset.sha256 + "\"", asset.original_name, false};
+    case AssetFile::kLocationFree: {
+      if (asset.location_free_key.empty()) return derived("", "");
+      SHOEBOX_ASSIGN(BlobInfo info, blobs_.Stat(asset.location_free_key));
+      std::string name = std::filesystem::path(asset.location_free_key).filename().string();
+      // Named like the original, with the copy's own extension (a HEIC comes back as a JPEG).
+      std::string extension = std::filesystem::path(asset.location_free_key).extension().string();
+      std::string shown = std::filesystem::path(asset.original_name).stem().string() + extension;
+      bool same_type = extension == std::filesystem::path(asset.blob_key).extension().string();
+      std::string mime = !same_type          ? "image/jpeg"
+                         : asset.converted() ? StoredMimeType(asset.blob_key)
+                                             : asset.mime_type;
+      return StoredFile{asset, asset.location_free_key, info.size, mime, "\"" + name + "\"",
+                        shown, false};
+    }
     case AssetFile::kThumbnail: return derived(asset.thumbnail_key, "image/webp");
     case AssetFile::kPreview: return derived(asset.preview_key, "image/jpeg");
     case AssetFile::kPlayback:

@@ -30,7 +30,8 @@ struct AssetListRequest {
 
 // The files an asset has: what was stored, the uploaded original kept after a Storage saver
 // conversion, and the derived files.
-enum class AssetFile { kOriginal, kSource, kThumbnail, kPreview, kPlayback };
+// kLocationFree: the stored bytes without the place (see MediaService::LocationFreeCopy).
+enum class AssetFile { kOriginal, kSource, kThumbnail, kPreview, kPlayback, kLocationFree };
 
 struct StoredFile {
   Asset asset;

@@ -1,5 +1,6 @@
 #include "services/download_service.h"
 
+#include <cstring>
 #include <filesystem>
 #include <set>
 
@@ -75,14 +76,28 @@ Result<ZipDownload> DownloadService::OpenAlbum(const ShareLink& link, const std:
   }
   std::string name;
   for (char c : album_name) name.push_back(c == '"' || c == '/' || c == '\\' ? '_' : c);
-  return Build(assets, (name.empty() ? "album" : name) + ".zip");
+  return Build(assets, (name.empty() ? "album" : name) + ".zip", !link.show_location);
 }
 
-Result<ZipDownload> DownloadService::Build(const std::vector<Asset>& assets, std::string file_name) {
+Result<ZipDownload> DownloadService::Build(const std::vector<Asset>& assets, std::string file_name,
+                                           bool without_location) {
   std::vector<ZipEntry> entries;
   std::set<std::string> taken;
-  for (const Asset& asset : assets) {
-    SHOEBOX_ASSIGN(StoredFile file, assets_.DescribeFile(asset, AssetFile::kOriginal));
+  std::string left_out;
+  for (const Asset& stored : assets) {
+    Asset asset = stored;
+    AssetFile which = AssetFile::kOriginal;
+    if (without_location) {
+      auto copy = media_.LocationFreeCopy(stored);
+      if (!copy && copy.error().code == ErrorCode::kMediaUnreadable) {
+        left_out += stored.original_name + "\n";
+        continue;
+      }
+      if (!copy) return copy.error();
+      asset = *copy;
+      which = AssetFile::kLocationFree;
+    }
+    SHOEBOX_ASSIGN(StoredFile file, assets_.DescribeFile(asset, which));
     ZipEntry entry;
     entry.name = UniqueName(EntryName(file.file_name), taken);
     entry.size = file.size;
@@ -93,6 +108,25 @@ Result<ZipDownload> DownloadService::Build(const std::vector<Asset>& assets, std
       return ZipReader([shared](std::span<char> buffer) { return shared->Read(buffer); });
     };
     entries.push_back(std::move(entry));
+  }
+  if (!left_out.empty()) {
+    auto text = std::make_shared<std::string>(
+        "These files are not included: the place they were taken could not be removed from "
+        "them, and this link hides it.\n\n" + left_out);
+    ZipEntry note;
+    note.name = UniqueName("NOT-INCLUDED.txt", taken);
+    note.size = static_cast<std::int64_t>(text->size());
+    note.modified = clock_.Now();
+    note.open = [text]() -> Result<ZipReader> {
+      auto at = std::make_shared<std::size_t>(0);
+      return ZipReader([text, at](std::span<char> out) -> Result<std::size_t> {
+        std::size_t n = std::min(out.size(), text->size() - *at);
+        std::memcpy(out.data(), text->data() + *at, n);
+        *at += n;
+        return n;
+      });
+    };
+    entries.push_back(std::move(note));
   }
   return ZipDownload{std::make_shared<ZipStream>(std::move(entries)), std::move(file_name)};
 }

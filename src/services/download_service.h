@@ -11,6 +11,7 @@
 #include "services/access_policy.h"
 #include "services/asset_service.h"
 #include "services/caller.h"
+#include "services/media_service.h"
 
 namespace shoebox {
 
@@ -25,23 +26,28 @@ class DownloadService {
   static constexpr std::int64_t kValidMinutes = 60;
 
   DownloadService(DownloadRepository& downloads, AlbumRepository& albums, AssetService& assets,
-                  AccessPolicy& policy, const Clock& clock)
-      : downloads_(downloads), albums_(albums), assets_(assets), policy_(policy), clock_(clock) {}
+                  MediaService& media, AccessPolicy& policy, const Clock& clock)
+      : downloads_(downloads), albums_(albums), assets_(assets), media_(media), policy_(policy),
+        clock_(clock) {}
 
   // Every asset must be one the caller may see (kNotFound otherwise). Valid kValidMinutes.
   Result<DownloadRequest> Create(const Caller& caller, const std::vector<std::string>& asset_ids);
   // The archive for the caller's request (kNotFound for another's or an expired one). Assets
   // that went since the request (deleted, unshared) are left out.
   Result<ZipDownload> Open(const Caller& caller, const std::string& request_id);
-  // Every item of a share link's album (kDownloadNotAllowed when the owner said no).
+  // Every item of a share link's album (kDownloadNotAllowed when the owner said no); without
+  // the place each was taken when the link hides it (files that cannot be rewritten are left
+  // out and named in NOT-INCLUDED.txt).
   Result<ZipDownload> OpenAlbum(const ShareLink& link, const std::string& album_name);
 
  private:
-  Result<ZipDownload> Build(const std::vector<Asset>& assets, std::string file_name);
+  Result<ZipDownload> Build(const std::vector<Asset>& assets, std::string file_name,
+                            bool without_location = false);
 
   DownloadRepository& downloads_;
   AlbumRepository& albums_;
   AssetService& assets_;
+  MediaService& media_;
   AccessPolicy& policy_;
   const Clock& clock_;
 };

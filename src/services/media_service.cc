@@ -233,6 +233,25 @@ Result<void> MediaService::MakeThumbnails(const Asset& asset) {
   return {};
 }
 
+Result<Asset> MediaService::LocationFreeCopy(const Asset& asset) {
+  // Named after the bytes it comes from: a conversion or a restored original makes a new one.
+  std::string stem = "derived/" + asset.id + "/no-location-" + asset.stored_sha256().substr(0, 16);
+  if (asset.location_free_key.starts_with(stem) && blobs_.Stat(asset.location_free_key)) {
+    return asset;
+  }
+  std::string extension = fs::path(asset.blob_key).extension().string();
+  Scratch scratch(settings_.work_dir);
+  SHOEBOX_ASSIGN(std::string source, Materialize(blobs_, asset.blob_key, scratch));
+  std::string output = scratch.File("no-location" + extension);
+  std::string fallback = scratch.File("no-location.jpg");
+  SHOEBOX_ASSIGN(std::string written, processor_.StripLocation(source, output, fallback, asset.kind));
+  std::string key = stem + (written == fallback ? ".jpg" : extension);
+  SHOEBOX_TRY(blobs_.PutFile(key, written));
+  MediaPatch patch;
+  patch.location_free_key = key;
+  return assets_.UpdateMedia(asset.id, patch);
+}
+
 Result<void> MediaService::MakePlayback(const Asset& asset) {
   Scratch scratch(settings_.work_dir);
   std::string output = scratch.File("playback.mp4");

@@ -54,6 +54,11 @@ class MediaService {
   // Whether Storage saver would convert this asset.
   bool NeedsConversion(const Asset& asset) const;
 
+  // The asset with `location_free_key` naming a copy of its stored bytes without where it was
+  // taken, made now (in the calling thread) when it is missing or was made from other bytes.
+  // For share links that hide the place. kMediaUnreadable when the type cannot be rewritten.
+  Result<Asset> LocationFreeCopy(const Asset& asset);
+
  private:
   Result<void> ExtractMetadata(const Asset& asset);
   Result<void> MakeThumbnails(const Asset& asset);

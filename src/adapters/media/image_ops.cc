@@ -149,6 +149,25 @@ Result<void> ConvertPhoto(const std::string& source, const PhotoConversion& c,
   }
 }
 
+Result<void> WriteBareJpeg(const std::string& source, const std::string& output,
+                           std::int64_t max_pixels) {
+  try {
+    VImage header = LoadHeader(source);
+    std::int64_t w = header.width(), h = header.height();
+    if (w * h > max_pixels) return TooManyPixels(w, h, max_pixels);
+    VImage out = VImage::new_from_file(source.c_str(),
+                                       VImage::option()->set("fail_on", VIPS_FAIL_ON_TRUNCATED))
+                     .autorot();
+    if (out.has_alpha()) {
+      out = out.flatten(VImage::option()->set("background", std::vector<double>{255, 255, 255}));
+    }
+    out.jpegsave(output.c_str(), VImage::option()->set("Q", 92)->set("strip", true));
+    return {};
+  } catch (const VError& e) {
+    return Unreadable(e.what());
+  }
+}
+
 bool CanWriteHeic() {
   return vips_type_find("VipsOperation", "heifsave") != 0;
 }

@@ -29,6 +29,10 @@ Result<void> ConvertPhoto(const std::string& source, const PhotoConversion& conv
 
 bool CanWriteHeic();
 
+// The photo upright at full size as a JPEG (quality 92) with no metadata at all.
+Result<void> WriteBareJpeg(const std::string& source, const std::string& output,
+                           std::int64_t max_pixels);
+
 // For RAW files libvips cannot read: writes the largest preview embedded by the camera (exiv2)
 // as a JPEG. kMediaUnreadable when there is none.
 Result<void> ExtractEmbeddedPreview(const std::string& source, const std::string& jpeg_out);

@@ -269,4 +269,35 @@ MediaInspection ReadPhotoMetadata(const std::string& path, const std::string& ex
   return out;
 }
 
+Result<void> WriteWithoutLocation(const std::string& source, const std::string& output) {
+  Exiv2::LogMsg::setLevel(Exiv2::LogMsg::mute);
+  std::error_code ec;
+  std::filesystem::copy_file(source, output, std::filesystem::copy_options::overwrite_existing, ec);
+  if (ec) return MakeError(ErrorCode::kInternal, "copying the photo: " + ec.message());
+  try {
+    auto image = Exiv2::ImageFactory::open(output);
+    if (image.get() == nullptr) throw Exiv2::Error(Exiv2::kerFileContainsUnknownImageType);
+    image->readMetadata();
+    Exiv2::ExifData exif = image->exifData();
+    for (auto it = exif.begin(); it != exif.end();) {
+      it = it->groupName() == "GPSInfo" ? exif.erase(it) : std::next(it);
+    }
+    if (auto pointer = exif.findKey(Exiv2::ExifKey("Exif.Image.GPSTag")); pointer != exif.end()) {
+      exif.erase(pointer);
+    }
+    Exiv2::XmpData xmp = image->xmpData();
+    for (auto it = xmp.begin(); it != xmp.end();) {
+      it = it->key().rfind("Xmp.exif.GPS", 0) == 0 ? xmp.erase(it) : std::next(it);
+    }
+    image->setExifData(exif);
+    image->setXmpData(xmp);
+    image->writeMetadata();
+  } catch (const std::exception& e) {
+    std::filesystem::remove(output, ec);
+    return MakeError(ErrorCode::kMediaUnreadable,
+                     std::string("the place it was taken cannot be removed from this file: ") + e.what());
+  }
+  return {};
+}
+
 }  // namespace shoebox::media

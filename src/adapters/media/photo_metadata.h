@@ -14,4 +14,9 @@ namespace shoebox::media {
 // image decoder found, e.g. in a HEIF file exiv2 cannot open) is used when exiv2 finds none.
 MediaInspection ReadPhotoMetadata(const std::string& path, const std::string& exif_blob);
 
+// Writes `source` to `output` without where it was taken: the EXIF GPS block and XMP's GPS
+// properties go, everything else (capture time, orientation, camera) stays. kMediaUnreadable
+// when exiv2 cannot rewrite this type of file.
+Result<void> WriteWithoutLocation(const std::string& source, const std::string& output);
+
 }  // namespace shoebox::media

@@ -133,6 +133,25 @@ class SandboxedMediaProcessor final : public MediaProcessor {
     return {};
   }
 
+  Result<std::string> StripLocation(const std::string& source, const std::string& output,
+                                    const std::string& fallback_jpeg, MediaKind kind) override {
+    if (kind == MediaKind::kVideo) {
+      std::vector<std::string> args = FfmpegInput(source, nullptr);
+      for (const std::string& a : std::vector<std::string>{
+               "-map", "0:v", "-map", "0:a?", "-c", "copy", "-map_metadata", "-1",
+               "-map_metadata:s", "-1", "-movflags", "+faststart", "-y", output}) {
+        args.push_back(a);
+      }
+      SHOEBOX_TRY(RunFfmpeg(args, s_.video_seconds, "removing the place from the video"));
+      return output;
+    }
+    SHOEBOX_ASSIGN(auto body, RunTool({"strip-location", source, "--output", output,
+                                       "--fallback-jpeg", fallback_jpeg, "--max-pixels",
+                                       std::to_string(s_.max_decode_pixels)},
+                                      s_.photo_seconds, "removing the place from the photo"));
+    return body.value("output", output);
+  }
+
   bool CanWriteHeic() override {
     std::call_once(heic_once_, [&] {
       auto body = RunTool({"can-write-heic"}, s_.photo_seconds, "checking the HEIC encoder");

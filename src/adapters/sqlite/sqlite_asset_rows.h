@@ -13,8 +13,8 @@ namespace shoebox::sqlite {
   "file_mtime, uploaded_at, device_id, device_asset_id, is_favorite, is_archived, trashed_at, "   \
   "taken_offset_minutes, media_json, media_state, media_error, thumbnail_key, preview_key, "     \
   "playback_key, live_pair_id, is_live_motion, quality, content_sha256, source_key, "            \
-  "source_size_bytes, source_until"
-inline constexpr int kAssetColumnCount = 30;
+  "source_size_bytes, source_until, location_free_key"
+inline constexpr int kAssetColumnCount = 31;
 
 // The asset in columns 0..kAssetColumnCount-1 of the current row.
 Asset ReadAsset(const Statement& s);

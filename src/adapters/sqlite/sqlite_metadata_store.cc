@@ -103,7 +103,7 @@ constexpr const char kUpdateAssetArchived[] = "UPDATE assets SET is_archived = ?
 constexpr const char kSetAssetTrashed[] = "UPDATE assets SET trashed_at = ?2 WHERE id = ?1";
 constexpr const char kSelectTrashedBefore[] =
     "SELECT id, owner_id, sha256, blob_key, size_bytes, source_key, thumbnail_key, preview_key, "
-    "playback_key FROM assets WHERE trashed_at IS NOT NULL "
+    "playback_key, location_free_key FROM assets WHERE trashed_at IS NOT NULL "
     "AND trashed_at <= ?1 AND (?2 = '' OR owner_id = ?2) LIMIT 1000";
 constexpr const char kDeleteAsset[] = "DELETE FROM assets WHERE id = ?1";
 constexpr const char kUpsertTombstone[] =
@@ -128,7 +128,7 @@ constexpr const char kSelectAssetIdByChecksum[] =
 constexpr const char kInsertAsset[] =
     "INSERT INTO assets (" SHOEBOX_ASSET_COLUMNS ") VALUES "
     "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "
-    "?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)";
+    "?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)";
 constexpr const char kInsertJob[] =
     "INSERT INTO jobs (kind, asset_id, state, run_after, created_at, updated_at) "
     "VALUES (?1, ?2, 'queued', ?3, ?4, ?4) "
@@ -200,6 +200,8 @@ constexpr const char kUpdateAssetThumbnail[] =
     "UPDATE assets SET thumbnail_key = ?2 WHERE id = ?1";
 constexpr const char kUpdateAssetPreview[] = "UPDATE assets SET preview_key = ?2 WHERE id = ?1";
 constexpr const char kUpdateAssetPlayback[] = "UPDATE assets SET playback_key = ?2 WHERE id = ?1";
+constexpr const char kUpdateAssetLocationFree[] =
+    "UPDATE assets SET location_free_key = ?2 WHERE id = ?1";
 constexpr const char kUpdateAssetLivePair[] = "UPDATE assets SET live_pair_id = ?2 WHERE id = ?1";
 constexpr const char kUpdateAssetLiveMotion[] =
     "UPDATE assets SET is_live_motion = ?2 WHERE id = ?1";
@@ -388,6 +390,7 @@ Asset ReadAsset(const Statement& s) {
   a.source_key = s.Text(27);
   a.source_size_bytes = s.Int(28);
   a.source_until = s.OptionalInt(29);
+  a.location_free_key = s.Text(30);
   return a;
 }
 
@@ -403,7 +406,7 @@ void BindMediaColumns(Statement& s, const Asset& a) {
   s.Bind(20, a.media_error).Bind(21, a.thumbnail_key).Bind(22, a.preview_key);
   s.Bind(23, a.playback_key).Bind(24, a.live_pair_id).Bind(25, a.is_live_motion);
   s.Bind(26, QualityName(a.quality)).Bind(27, a.content_sha256).Bind(28, a.source_key);
-  s.Bind(29, a.source_size_bytes).Bind(30, a.source_until);
+  s.Bind(29, a.source_size_bytes).Bind(30, a.source_until).Bind(31, a.location_free_key);
 }
 
 Upload ReadUpload(const Statement& s) {
@@ -870,7 +873,8 @@ class SqliteAssets final : public AssetRepository {
       // Derived files replaced by new ones are owed a deletion.
       for (auto [old_key, new_key] : {std::pair{&before.thumbnail_key, &patch.thumbnail_key},
                                       std::pair{&before.preview_key, &patch.preview_key},
-                                      std::pair{&before.playback_key, &patch.playback_key}}) {
+                                      std::pair{&before.playback_key, &patch.playback_key},
+                                      std::pair{&before.location_free_key, &patch.location_free_key}}) {
         if (*new_key && !old_key->empty() && **new_key != *old_key) {
           SHOEBOX_TRY(QueueBlobDeletion(c, *old_key, before.uploaded_at));
         }
@@ -905,6 +909,7 @@ class SqliteAssets final : public AssetRepository {
       SHOEBOX_TRY(text(kUpdateAssetThumbnail, patch.thumbnail_key));
       SHOEBOX_TRY(text(kUpdateAssetPreview, patch.preview_key));
       SHOEBOX_TRY(text(kUpdateAssetPlayback, patch.playback_key));
+      SHOEBOX_TRY(text(kUpdateAssetLocationFree, patch.location_free_key));
       SHOEBOX_TRY(text(kUpdateAssetLivePair, patch.live_pair_id));
       if (patch.is_live_motion) {
         SHOEBOX_TRY(apply(kUpdateAssetLiveMotion,
@@ -990,7 +995,7 @@ class SqliteAssets final : public AssetRepository {
         SHOEBOX_ASSIGN(bool row, s.Step());
         if (!row) break;
         Doomed d{s.Text(0), s.Text(1), s.Text(2), s.Int(4), {}};
-        for (int column : {3, 5, 6, 7, 8}) {
+        for (int column : {3, 5, 6, 7, 8, 9}) {
           if (!s.Text(column).empty()) d.keys.push_back(s.Text(column));
         }
         doomed.push_back(std::move(d));

@@ -167,6 +167,7 @@ END;
       // timeline's month counts. Items and
       // members go with their album; an asset deleted for good leaves every album.
       {4, R"sql(
+ALTER TABLE assets ADD COLUMN location_free_key TEXT NOT NULL DEFAULT '';
 CREATE TABLE albums (
   id TEXT PRIMARY KEY,
   owner_id TEXT NOT NULL REFERENCES users(id),
