@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import {
-  aspectRatio, estimateMonthHeight, gridMetrics, LayoutCache, layoutMonth, monthAt, monthsBetween, offsetsOf,
+  aspectRatio, estimateMonthHeight, gridMetrics, LayoutCache, layoutFlat, layoutMonth, monthAt, monthsBetween, offsetsOf,
   rowsBetween, tileTop, type GridMetrics, type Sized, type TileItem,
 } from './layout';
 
@@ -56,6 +56,31 @@ describe('layoutMonth', () => {
 
   test('an empty month has no height', () => {
     expect(layoutMonth([], metrics)).toEqual({ height: 0, rows: [] });
+  });
+});
+
+describe('layoutFlat', () => {
+  test('justified rows in the order given, without day headers', () => {
+    const assets = [
+      photo('c', '2020-01-01', 3000, 2000),
+      photo('a', '2024-05-09', 2000, 3000),
+      ...Array.from({ length: 9 }, (_, i) => photo(`b${i}`, '2022-03-0' + (i + 1), 3000, 2000)),
+    ];
+    const layout = layoutFlat(assets, metrics);
+    expect(layout.rows.every((r) => r.items.every((i) => i.kind === 'tile'))).toBe(true);
+    const indices = layout.rows.flatMap((r) => r.items.map((i) => (i as TileItem).index));
+    expect(indices).toEqual(assets.map((_, i) => i));
+    expect(layout.rows[0].top).toBe(0);
+    const first = layout.rows[0].items as TileItem[];
+    const last = first[first.length - 1];
+    expect(last.left + last.width).toBeCloseTo(metrics.width, 0);
+    const end = layout.rows[layout.rows.length - 1];
+    expect(layout.height).toBeCloseTo(end.top + end.height, 0);
+    expect(tileTop(layout, 10)).toEqual({ top: end.top, height: end.height });
+  });
+
+  test('nothing to lay out', () => {
+    expect(layoutFlat([], metrics)).toEqual({ height: 0, rows: [] });
   });
 });
 

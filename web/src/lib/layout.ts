@@ -73,26 +73,39 @@ export function layoutMonth(assets: readonly Sized[], m: GridMetrics): MonthLayo
     while (end < assets.length && assets[end].taken_at_local.slice(0, 10) === key) end++;
     rows.push({ top: y, height: m.headerHeight, items: [{ kind: 'day', key, label: dayLabel(key), first, end }] });
     y += m.headerHeight;
-    const ratios = assets.slice(first, end).map(aspectRatio);
-    const result = justifiedLayout(ratios, {
-      containerWidth: m.width,
-      containerPadding: 0,
-      boxSpacing: m.gap,
-      targetRowHeight: m.rowHeight,
-    });
-    // The boxes of one row share their top and height.
-    let row: Row | null = null;
-    result.boxes.forEach((box, i) => {
-      if (!row || row.top !== y + box.top) {
-        row = { top: y + box.top, height: box.height, items: [] };
-        rows.push(row);
-      }
-      (row.items as TileItem[]).push({ kind: 'tile', index: first + i, left: box.left, width: box.width });
-    });
-    y += result.containerHeight;
+    y = justify(assets, first, end, m, y, rows);
     first = end;
   }
   return { height: y, rows };
+}
+
+// One run of justified rows without headers, in the order given (an album's own order).
+export function layoutFlat(assets: readonly Sized[], m: GridMetrics): MonthLayout {
+  const rows: Row[] = [];
+  return { height: justify(assets, 0, assets.length, m, 0, rows), rows };
+}
+
+// Appends the rows of assets[first, end) starting at y; returns where they end.
+function justify(assets: readonly Sized[], first: number, end: number, m: GridMetrics, y: number,
+                 rows: Row[]): number {
+  if (end <= first) return y;
+  const ratios = assets.slice(first, end).map(aspectRatio);
+  const result = justifiedLayout(ratios, {
+    containerWidth: m.width,
+    containerPadding: 0,
+    boxSpacing: m.gap,
+    targetRowHeight: m.rowHeight,
+  });
+  // The boxes of one row share their top and height.
+  let row: Row | null = null;
+  result.boxes.forEach((box, i) => {
+    if (!row || row.top !== y + box.top) {
+      row = { top: y + box.top, height: box.height, items: [] };
+      rows.push(row);
+    }
+    (row.items as TileItem[]).push({ kind: 'tile', index: first + i, left: box.left, width: box.width });
+  });
+  return y + result.containerHeight;
 }
 
 // Until a month's photos arrive its height is guessed from its count, so the scroll range and
