@@ -203,8 +203,10 @@ test('first run, then the timeline in capture-time order with thumbnails', async
   await page.getByRole('button', { name: 'Change password' }).click();
   await page.getByRole('alert').waitFor();
   await page.screenshot({ path: path.join(shots, 'account.png') });
-  // Admin: add a user, disable them, see the job queue and re-run a kind.
+  // Admin: the server's storage, add a user, disable them, see the job queue and re-run a kind.
   await page.getByRole('link', { name: 'Admin' }).click();
+  await page.getByRole('meter', { name: 'Server storage used' }).waitFor();
+  await page.getByText(/\d+ photos and videos take .+ free\./).waitFor();
   await page.getByLabel("New user's email").fill('bea@example.com');
   await page.getByLabel("New user's password").fill('bea-password-1');
   await page.getByRole('button', { name: 'Add user' }).click();
