@@ -599,6 +599,31 @@ TEST_F(ApiTest, TimelineIsNewestFirstWithCursorPages) {
   EXPECT_EQ(Call("GET", "/api/v1/assets?limit=0").status, 400);
 }
 
+TEST_F(ApiTest, MonthBucketsCountByTheLocalCaptureMonth) {
+  // 2020-01-31 23:30 UTC, 2020-02-01 00:10 UTC, 1969-12-31 12:00 UTC (before 1970).
+  std::string late = Upload("late.jpg", FakeJpeg(1000, 81), 1580513400);
+  Upload("feb.jpg", FakeJpeg(1000, 82), 1580515800);
+  std::string old = Upload("old.jpg", FakeJpeg(1000, 83), 1580515800);
+  MediaPatch scanned;  // a scan of a print, dated by hand
+  scanned.taken_at_and_info = std::pair{UnixMillis{-43200000}, MediaInfo{}};
+  ASSERT_TRUE(server_->runtime().store().Assets().UpdateMedia(old, scanned));
+  auto buckets = [&] {
+    std::vector<std::pair<std::string, int>> out;
+    json body = Body(Call("GET", "/api/v1/timeline/buckets"));
+    for (const json& b : body["buckets"]) out.emplace_back(b["month"], b["count"]);
+    return out;
+  };
+  using Months = std::vector<std::pair<std::string, int>>;
+  EXPECT_EQ(buckets(), (Months{{"2020-02", 1}, {"2020-01", 1}, {"1969-12", 1}}));
+  // Taken at UTC+2, the late one was already February on the camera's clock.
+  MediaInfo info;
+  info.utc_offset_minutes = 120;
+  MediaPatch patch;
+  patch.taken_at_and_info = std::pair{UnixMillis{1580513400000}, info};
+  ASSERT_TRUE(server_->runtime().store().Assets().UpdateMedia(late, patch));
+  EXPECT_EQ(buckets(), (Months{{"2020-02", 2}, {"1969-12", 1}}));
+}
+
 TEST_F(ApiTest, SearchFiltersByDateNameTypeAndFavourite) {
   // Capture time falls back to the file time for these: 2020-09-13 and the days after.
   std::string beach = Upload("Beach_100%.jpg", FakeJpeg(1000, 301), 1600000000);

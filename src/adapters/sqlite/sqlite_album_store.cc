@@ -68,7 +68,7 @@ constexpr const char kSetAlbumPosition[] =
 constexpr const char kSelectAlbumItems[] =
     "SELECT " SHOEBOX_ASSET_COLUMNS ", x.position, x.added_by FROM album_assets x "
     "JOIN assets a ON a.id = x.asset_id WHERE x.album_id = ?1 AND a.trashed_at IS NULL "
-    "AND (?2 IS NULL OR x.position > ?2) ORDER BY x.position LIMIT ?3";
+    "AND x.position > COALESCE(?2, -1) ORDER BY x.position LIMIT ?3";
 constexpr const char kAlbumContains[] =
     "SELECT 1 FROM album_assets x JOIN assets a ON a.id = x.asset_id "
     "WHERE x.album_id = ?1 AND x.asset_id = ?2 AND a.trashed_at IS NULL";

@@ -6,6 +6,7 @@
 #include "adapters/sqlite/sqlite_asset_rows.h"
 #include "adapters/sqlite/sqlite_db.h"
 #include "adapters/sqlite/sqlite_migrations.h"
+#include "core/text.h"
 #include "ports/media_info_json.h"
 
 namespace shoebox::sqlite {
@@ -70,7 +71,9 @@ constexpr const char kListAssets[] =
     "            WHEN 2 THEN trashed_at IS NOT NULL "
     "            WHEN 4 THEN trashed_at IS NULL AND is_live_motion = 0 ELSE 1 END "
     "AND (?3 = 0 OR is_favorite = 1) "
-    "AND (?4 IS NULL OR (taken_at, id) < (?4, ?5)) "
+    // Written as one range (no "?4 IS NULL OR"), so a page deep in the library starts at its
+    // place in the index instead of scanning down to it.
+    "AND (taken_at, id) < (COALESCE(?4, 9223372036854775807), COALESCE(?5, '')) "
     "AND (?7 IS NULL OR taken_at >= ?7) AND (?8 IS NULL OR taken_at < ?8) "
     "AND (?9 = '' OR json_extract(media_json, '$.make') LIKE ?9 ESCAPE '\\' "
     "     OR json_extract(media_json, '$.model') LIKE ?9 ESCAPE '\\') "
@@ -183,13 +186,17 @@ constexpr const char kSelectAssetsByStem[] =
     "SELECT " SHOEBOX_ASSET_COLUMNS " FROM assets WHERE owner_id = ?1 "
     "AND original_name LIKE ?2 ESCAPE '\\' COLLATE NOCASE";
 // The local month of capture: taken_at shifted by its UTC offset when known.
-constexpr const char kMonthBuckets[] =
-    "SELECT strftime('%Y-%m', (taken_at + COALESCE(taken_offset_minutes, 0) * 60000) / 1000, "
-    "'unixepoch') AS month, COUNT(*) FROM assets WHERE owner_id = ?1 "
-    "AND CASE ?2 WHEN 0 THEN trashed_at IS NULL AND is_archived = 0 AND is_live_motion = 0 "
-    "            WHEN 1 THEN trashed_at IS NULL AND is_archived = 1 "
-    "            WHEN 2 THEN trashed_at IS NOT NULL ELSE 1 END "
-    "GROUP BY month ORDER BY month DESC";
+// Counts per day of local capture time (days since 1970, floored), newest first: integer
+// arithmetic over the covering index; the days are folded into months by the caller.
+constexpr const char kDayCounts[] =
+    "SELECT (t - ((t % 86400000) + 86400000) % 86400000) / 86400000 AS day, COUNT(*) FROM "
+    "(SELECT taken_at + COALESCE(taken_offset_minutes, 0) * 60000 AS t FROM assets "
+    " WHERE owner_id = ?1 "
+    " AND CASE ?2 WHEN 0 THEN trashed_at IS NULL AND is_archived = 0 AND is_live_motion = 0 "
+    "             WHEN 1 THEN trashed_at IS NULL AND is_archived = 1 "
+    "             WHEN 2 THEN trashed_at IS NOT NULL "
+    "             WHEN 4 THEN trashed_at IS NULL AND is_live_motion = 0 ELSE 1 END) "
+    "GROUP BY day ORDER BY day DESC";
 constexpr const char kUpdateAssetTakenAt[] =
     "UPDATE assets SET taken_at = ?2, taken_offset_minutes = ?3, media_json = ?4 WHERE id = ?1";
 constexpr const char kUpdateAssetMediaState[] =
@@ -860,10 +867,16 @@ class SqliteAssets final : public AssetRepository {
   Result<std::vector<MonthBucket>> MonthBuckets(const std::string& owner_id,
                                                 AssetVisibility visibility) override {
     return db_.Read<std::vector<MonthBucket>>([&](Connection& c) -> Result<std::vector<MonthBucket>> {
-      SHOEBOX_ASSIGN(auto s, c.Prepare(kMonthBuckets));
+      SHOEBOX_ASSIGN(auto s, c.Prepare(kDayCounts));
       s.Bind(1, owner_id).Bind(2, static_cast<int>(visibility));
-      return CollectRows<MonthBucket>(
-          s, [](const Statement& row) { return MonthBucket{row.Text(0), row.Int(1)}; });
+      std::vector<MonthBucket> months;
+      while (true) {
+        SHOEBOX_ASSIGN(bool row, s.Step());
+        if (!row) return months;
+        std::string month = Rfc3339(s.Int(0) * kMillisPerDay).substr(0, 7);
+        if (months.empty() || months.back().month != month) months.push_back({month, 0});
+        months.back().count += s.Int(1);
+      }
     });
   }
 
