@@ -15,6 +15,9 @@ struct BlobStoreFactory {
   std::function<std::unique_ptr<BlobStore>(const std::filesystem::path&)> open;
 };
 
+// Names the adapter in test output (instead of the factory's bytes).
+void PrintTo(const BlobStoreFactory& factory, std::ostream* out) { *out << factory.name; }
+
 class BlobStoreConformance : public ::testing::TestWithParam<BlobStoreFactory> {
  protected:
   void SetUp() override { store_ = GetParam().open(dir_.path()); }

@@ -13,6 +13,9 @@ struct MetadataStoreFactory {
   std::function<std::unique_ptr<MetadataStore>(const std::filesystem::path&)> open;
 };
 
+// Names the adapter in test output (instead of the factory's bytes).
+void PrintTo(const MetadataStoreFactory& factory, std::ostream* out) { *out << factory.name; }
+
 class MetadataStoreConformance : public ::testing::TestWithParam<MetadataStoreFactory> {
  protected:
   void SetUp() override { store_ = GetParam().open(dir_.path()); }
@@ -219,6 +222,98 @@ TEST_P(MetadataStoreConformance, TimelinePagesAndTrashPurgeLeaveTombstones) {
   ASSERT_TRUE(store_->Assets().ForgetPendingBlobDeletion((*owed)[0]));
   EXPECT_TRUE(store_->Assets().PendingBlobDeletions(10)->empty());
   EXPECT_EQ(store_->Users().Get(a.id)->used_bytes, 40);
+}
+
+TEST_P(MetadataStoreConformance, AlbumsKeepTheirOrderMembersAndWhatTheyShow) {
+  User ann = NewUser("ann@example.com"), bob = NewUser("bob@example.com");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; ++i) {
+    Asset asset = AssetFor(ann, std::string(63, 'a') + static_cast<char>('0' + i), 10, 1000 * (4 - i));
+    ASSERT_TRUE(Store(ann, asset));
+    ids.push_back(asset.id);
+  }
+  Album album;
+  album.id = NewId(++now_);
+  album.owner_id = ann.id;
+  album.name = "Trip";
+  album.created_at = album.updated_at = now_;
+  ASSERT_TRUE(store_->Albums().Create(album));
+  AlbumRepository& albums = store_->Albums();
+  // Added together: oldest capture first; again: nothing more.
+  EXPECT_EQ(*albums.AddAssets(album.id, {ids[0], ids[2]}, ann.id, ++now_), 2);
+  EXPECT_EQ(*albums.AddAssets(album.id, {ids[2], ids[1]}, bob.id, ++now_), 1);
+  auto order = [&] {
+    std::vector<std::string> out;
+    std::optional<std::int64_t> after;
+    while (true) {
+      auto page = albums.Items(album.id, after, 2);
+      EXPECT_TRUE(page);
+      for (const AlbumItem& item : *page) out.push_back(item.asset.id);
+      if (page->size() < 2) return out;
+      after = page->back().position;
+    }
+  };
+  EXPECT_EQ(order(), (std::vector<std::string>{ids[2], ids[0], ids[1]}));
+  ASSERT_TRUE(albums.MoveAssets(album.id, {ids[1]}, ids[2], ++now_));
+  EXPECT_EQ(order(), (std::vector<std::string>{ids[1], ids[2], ids[0]}));
+  EXPECT_EQ(albums.MoveAssets(album.id, {ids[3]}, "", now_).error().code, ErrorCode::kBadRequest);
+  Album read = *albums.Get(album.id);
+  EXPECT_EQ(read.asset_count, 3);
+  EXPECT_EQ(read.cover_id, ids[1]);
+  EXPECT_EQ(read.owner_name, "ann@example.com");
+  EXPECT_EQ(read.first_taken_at, 2000);
+  EXPECT_EQ(read.last_taken_at, 4000);
+  AlbumPatch patch;
+  patch.name = "Trip 2";
+  patch.cover_asset_id = ids[0];
+  EXPECT_EQ(albums.Update(album.id, patch, ++now_)->cover_id, ids[0]);
+  // Only what bob added goes when only bob's may.
+  EXPECT_EQ(*albums.RemoveAssets(album.id, {ids[0], ids[1]}, bob.id, ++now_), 1);
+  EXPECT_EQ(order(), (std::vector<std::string>{ids[2], ids[0]}));
+  // Roles; what is shared with whom; the trash hides an item.
+  EXPECT_EQ(*albums.RoleOf(album.id, ann.id), AlbumRole::kOwner);
+  EXPECT_FALSE(*albums.RoleOf(album.id, bob.id));
+  EXPECT_FALSE(*albums.SharedWith(ids[0], bob.id));
+  ASSERT_TRUE(albums.PutMember(album.id, bob.id, AlbumRole::kViewer, ++now_));
+  ASSERT_TRUE(albums.PutMember(album.id, bob.id, AlbumRole::kContributor, ++now_));
+  EXPECT_EQ(*albums.RoleOf(album.id, bob.id), AlbumRole::kContributor);
+  EXPECT_EQ(albums.Members(album.id)->size(), 1u);
+  EXPECT_TRUE(*albums.SharedWith(ids[0], bob.id));
+  EXPECT_EQ(albums.ListForUser(bob.id)->size(), 1u);
+  ASSERT_TRUE(store_->Assets().SetTrashed(ids[0], now_));
+  EXPECT_FALSE(*albums.SharedWith(ids[0], bob.id));
+  EXPECT_FALSE(*albums.Contains(album.id, ids[0]));
+  EXPECT_EQ(albums.Get(album.id)->asset_count, 1);
+  // An asset deleted for good leaves the album; deleting the album takes members and links.
+  ASSERT_TRUE(store_->Assets().PurgeTrashed("", now_, now_));
+  EXPECT_EQ(order(), (std::vector<std::string>{ids[2]}));
+  ShareLink link;
+  link.id = NewId(++now_);
+  link.album_id = album.id;
+  link.key = "secret-key";
+  link.created_at = now_;
+  ASSERT_TRUE(store_->ShareLinks().Create(link));
+  ShareLinkPatch change;
+  change.password_hash = "hash";
+  change.expires_at = std::optional<UnixMillis>(now_ + 10);
+  EXPECT_EQ(store_->ShareLinks().Update(album.id, link.id, change)->password_hash, "hash");
+  EXPECT_EQ((*store_->ShareLinks().FindByKey("secret-key"))->expires_at, now_ + 10);
+  EXPECT_EQ(store_->ShareLinks().Update(NewId(1), link.id, change).error().code, ErrorCode::kNotFound);
+  ASSERT_TRUE(albums.Delete(album.id));
+  EXPECT_FALSE(*store_->ShareLinks().FindByKey("secret-key"));
+  EXPECT_FALSE(*albums.RoleOf(album.id, bob.id));
+  EXPECT_TRUE(albums.ListForUser(bob.id)->empty());
+  EXPECT_EQ(albums.Get(album.id).error().code, ErrorCode::kNotFound);
+}
+
+TEST_P(MetadataStoreConformance, DownloadRequestsExpire) {
+  User ann = NewUser("ann@example.com");
+  DownloadRequest request{NewId(++now_), ann.id, {"x", "y"}, now_ + 100};
+  ASSERT_TRUE(store_->Downloads().Create(request, now_));
+  EXPECT_EQ(store_->Downloads().Get(request.id)->asset_ids, (std::vector<std::string>{"x", "y"}));
+  DownloadRequest later{NewId(now_ + 200), ann.id, {"z"}, now_ + 300};
+  ASSERT_TRUE(store_->Downloads().Create(later, now_ + 200));  // drops the expired one
+  EXPECT_EQ(store_->Downloads().Get(request.id).error().code, ErrorCode::kNotFound);
 }
 
 TEST_P(MetadataStoreConformance, ReopeningKeepsDataAndSchema) {
