@@ -48,6 +48,15 @@ async function upload(token, file) {
   return reply.headers.get('shoebox-asset-id');
 }
 
+// Opens the app in `page` and signs in as the admin; returns the page.
+async function signIn(page) {
+  await page.goto(base);
+  await page.getByLabel('Email').fill(EMAIL);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  return page;
+}
+
 before(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'shoebox-web-'));
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SHOEBOX_')));
@@ -267,11 +276,7 @@ test('file names and EXIF strings holding HTML render as text', async () => {
     await new Promise((r) => setTimeout(r, 200));
   }
   const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto(base);
-  await page.getByLabel('Email').fill(EMAIL);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  const page = await signIn(await context.newPage());
   await page.getByRole('link', { name: 'Photos' }).click();
   await page.getByRole('button', { name: `Open ${payload}.jpg` }).click();
   await page.keyboard.press('i');
@@ -333,11 +338,7 @@ function cspViolations(context) {
 async function signedInPage(options = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
   context.csp = cspViolations(context);
-  const page = await context.newPage();
-  await page.goto(base);
-  await page.getByLabel('Email').fill(EMAIL);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  const page = await signIn(await context.newPage());
   await page.getByRole('navigation', { name: 'Pages' }).waitFor();
   return { context, page };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import {
   aspectRatio, estimateMonthHeight, gridMetrics, LayoutCache, layoutFlat, layoutMonth, monthAt, monthsBetween, offsetsOf,
-  rowsBetween, tileTop, type GridMetrics, type Sized, type TileItem,
+  rowsBetween, tilesInWindow, tileTop, type GridMetrics, type Sized, type TileItem,
 } from './layout';
 
 const metrics: GridMetrics = { width: 1000, rowHeight: 200, gap: 4, headerHeight: 50 };
@@ -157,5 +157,14 @@ describe('gridMetrics and the cache', () => {
     expect(cache.get(assets, { ...metrics })).toBe(one);
     expect(cache.get(assets, { ...metrics, width: 500 })).not.toBe(one);
     expect(cache.get([...assets], metrics)).not.toBe(one);
+  });
+});
+
+describe('tilesInWindow', () => {
+  test('rows of the grid\'s height, filled with 3:2 photos', () => {
+    // 1248 wide: rows of 190 (+4); 4 rows fill 776, 5 cover 800. 1248 / 289 → 5 a row.
+    expect(tilesInWindow(1248, 800)).toBe(25);
+    // A phone: rows of 110 (+2), 168 per photo.
+    expect(tilesInWindow(390, 844)).toBe(8 * 3);
   });
 });

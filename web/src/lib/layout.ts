@@ -27,6 +27,16 @@ export function gridMetrics(width: number): GridMetrics {
   return { width: w, rowHeight: 190, gap: 4, headerHeight: 56 };
 }
 
+// About how many tiles a window this big shows of a grid: rows of the grid's height filled with
+// photos of 3:2 on average (day headers make it fewer). For asking for the first screen's
+// thumbnails before it is laid out.
+export function tilesInWindow(width: number, height: number): number {
+  const { rowHeight, gap } = gridMetrics(width);
+  const rows = Math.ceil(height / (rowHeight + gap));
+  const perRow = Math.ceil(width / (rowHeight * 1.5 + gap));
+  return rows * perRow;
+}
+
 // Unknown sizes (not yet read, or unreadable files) show as squares; extreme panoramas and
 // slivers are cropped to a ratio that still leaves room for neighbours.
 export function aspectRatio(asset: Sized): number {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { albumPath, routeOf, shareUrl } from './routes';
+import { albumPath, routeOf, shareUrl, timelineViewOf } from './routes';
 
 describe('routeOf', () => {
   it('knows the fixed pages', () => {
@@ -38,5 +38,17 @@ describe('paths', () => {
   it('makes a full share address from the origin', () => {
     expect(shareUrl('https://photos.example.com', '/s/key')).toBe('https://photos.example.com/s/key');
     expect(shareUrl('http://127.0.0.1:8080/', '/s/key')).toBe('http://127.0.0.1:8080/s/key');
+  });
+});
+
+describe('timelineViewOf', () => {
+  it('names the view of a timeline page, and nothing for other pages', () => {
+    expect(timelineViewOf('/')).toBe('timeline');
+    expect(timelineViewOf('/favorites')).toBe('favorites');
+    expect(timelineViewOf('/archive')).toBe('archive');
+    expect(timelineViewOf('/trash')).toBe('trash');
+    expect(timelineViewOf('/albums')).toBeNull();
+    expect(timelineViewOf('/search')).toBeNull();
+    expect(timelineViewOf('constructor')).toBeNull();
   });
 });

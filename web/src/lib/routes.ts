@@ -30,6 +30,17 @@ export function routeOf(pathname: string): Route {
   return { kind: 'page', path: '/' };
 }
 
+// The pages that show a timeline of photos, by the view they show (Timeline.svelte's `view`);
+// null for other pages.
+export type TimelineView = 'timeline' | 'favorites' | 'archive' | 'trash';
+const timelineViews: Record<string, TimelineView> = {
+  '/': 'timeline', '/favorites': 'favorites', '/archive': 'archive', '/trash': 'trash',
+};
+
+export function timelineViewOf(path: string): TimelineView | null {
+  return Object.hasOwn(timelineViews, path) ? timelineViews[path] : null;
+}
+
 export function albumPath(albumId: string): string {
   return `/albums/${encodeURIComponent(albumId)}`;
 }

@@ -3,16 +3,21 @@
 // The timeline, the archive and the trash know every month up front from
 // GET /api/v1/timeline/buckets (so the page can size its whole scroll range at once) and load a
 // month's assets only when the page asks for it (`want`), through GET /api/v1/search with that
-// month's days. Favourites and search results have no month counts: they load page after page
-// from the start (`more`) and their months are whatever the pages held.
+// month's days. The counts take a while on a large library, so the first load also asks for the
+// newest page of assets (GET /api/v1/assets) and shows it at once, `provisional` until the counts
+// come; the months it holds whole need no other request. Favourites and search results have no
+// month counts: they load page after page from the start (`more`) and their months are whatever
+// the pages held.
 //
 // Months are replaced, never changed in place, so a layout can be cached per assets array.
 // Not for use from several pages at once: each page makes its own store.
-import { api, type Asset } from './api';
+import type { Asset } from './api';
+import { early, type Get } from './early';
 
 export type View = 'timeline' | 'favorites' | 'archive' | 'trash' | 'search';
 
-// idle: only the count is known. stale: assets from before a reload, shown until reloaded.
+// idle: only the count is known. stale: assets shown until the month is loaded (from before a
+// reload, or the part of the month the first page held).
 export type MonthState = 'idle' | 'loading' | 'ready' | 'stale' | 'error';
 
 export interface Month {
@@ -22,17 +27,46 @@ export interface Month {
   state: MonthState;
 }
 
-export type Get = <T>(path: string) => Promise<T>;
+export type { Get } from './early';
 
 interface Page {
   assets: Asset[];
   next_cursor: string | null;
 }
 
+export interface Bucket {
+  month: string; // "2024-05"
+  count: number;
+}
+
 const visibilities: Partial<Record<View, string>> = { timeline: 'timeline', archive: 'archive', trash: 'trash' };
 const monthPageSize = 1000; // the server's largest page
 const pagedPageSize = 200;
+const firstPageSize = 100; // more than a large window shows
 const parallelMonths = 2;
+
+function bucketsPath(view: View): string {
+  return `/api/v1/timeline/buckets?visibility=${visibilities[view]}`;
+}
+
+function firstPagePath(view: View): string {
+  return `/api/v1/assets?visibility=${visibilities[view]}&limit=${firstPageSize}`;
+}
+
+function pagePath(view: View, query: string, cursor: string | null): string {
+  const after = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+  return view === 'search'
+    ? `/api/v1/search?${query}&limit=${pagedPageSize}${after}`
+    : `/api/v1/assets?favorite=true&limit=${pagedPageSize}${after}`;
+}
+
+// The requests a new store of this view makes first, for starting them early (lib/early.ts):
+// the first page of assets, then (month views) the counts. None for search: its page shows the
+// form first.
+export function firstRequests(view: View): string[] {
+  if (view === 'search') return [];
+  return visibilities[view] ? [firstPagePath(view), bucketsPath(view)] : [pagePath(view, '', null)];
+}
 
 // Search compares days with the UTC instant (`taken_at`) while months go by the camera's clock
 // (`taken_at_local`), at most a day apart; so a month is asked for with two days either side and
@@ -59,6 +93,48 @@ export function withPage(months: readonly Month[], assets: readonly Asset[]): Mo
   return out;
 }
 
+// A page of assets (newest first) as months, newest month first, each in the page's order and
+// 'stale' (maybe only part of the month). Unlike withPage a month may come back after another:
+// the page goes by the UTC instant, months by the camera's clock.
+export function monthsOfPage(assets: readonly Asset[]): Month[] {
+  const byKey = new Map<string, Asset[]>();
+  for (const asset of assets) {
+    const key = asset.taken_at_local.slice(0, 7);
+    const list = byKey.get(key);
+    if (list) list.push(asset);
+    else byKey.set(key, [asset]);
+  }
+  return [...byKey.keys()].sort().reverse().map((key) => {
+    const list = byKey.get(key)!;
+    return { key, count: list.length, assets: list, state: 'stale' };
+  });
+}
+
+// The months the counts name, newest first (months they leave out go). A month of the first
+// page (`page`, from monthsOfPage) takes its assets from it: 'ready' when they are the whole
+// month, else 'stale'. Another month keeps the assets `shown` had for it, 'stale' (loaded again
+// when wanted); the rest are 'idle'.
+export function withCounts(buckets: readonly Bucket[], shown: readonly Month[], page: readonly Month[] = []): Month[] {
+  const before = new Map(shown.map((m) => [m.key, m]));
+  const first = new Map(page.map((m) => [m.key, m]));
+  return buckets.filter((b) => b.count > 0).map((b): Month => {
+    const assets = first.get(b.month)?.assets ?? before.get(b.month)?.assets;
+    if (!assets) return { key: b.month, count: b.count, assets: null, state: 'idle' };
+    const whole = first.has(b.month) && assets.length === b.count;
+    return { key: b.month, count: b.count, assets, state: whole ? 'ready' : 'stale' };
+  });
+}
+
+// The first page (from monthsOfPage) put into counted months that have not started loading:
+// whole months 'ready', a part 'stale'.
+export function withFirstPage(months: readonly Month[], page: readonly Month[]): Month[] {
+  const first = new Map(page.map((m) => [m.key, m.assets]));
+  return months.map((m) => {
+    const assets = m.state === 'idle' ? first.get(m.key) : null;
+    return assets ? { ...m, assets, state: assets.length === m.count ? 'ready' : 'stale' } : m;
+  });
+}
+
 export class TimelineStore {
   months = $state.raw<Month[]>([]);
   // The first answer has arrived: an empty `months` then means there is nothing to show.
@@ -66,6 +142,12 @@ export class TimelineStore {
   // Paged views: no page is left to load. Month views: always.
   done = $state(false);
   failure = $state<string | null>(null);
+  // Month views: the first page is shown and the counts are on their way. The months are only
+  // those the page holds (no scrubber yet) and none loads until the counts come.
+  provisional = $state(false);
+  // Month views, until the counts come: the timeline may go on past the first page (false once
+  // that page turned out to be all of it).
+  continues = $state(true);
   loaded = $derived(this.months.flatMap((m) => m.assets ?? []));
   total = $derived(this.months.reduce((sum, m) => sum + m.count, 0));
 
@@ -76,7 +158,7 @@ export class TimelineStore {
   #paging = false;
   #cursor: string | null = null;
 
-  constructor(readonly view: View, readonly query = '', private readonly get: Get = (path) => api('GET', path)) {
+  constructor(readonly view: View, readonly query = '', private readonly get: Get = (path) => early.take(path)) {
     this.paged = !visibilities[view];
     if (!this.paged) this.done = true;
   }
@@ -95,20 +177,39 @@ export class TimelineStore {
       await this.more();
       return;
     }
+    // Nothing on screen yet: the newest page is asked for too, and shown if it comes first.
+    let counted = false;
+    let page: Month[] = [];
+    const first = this.months.length > 0 ? null : (async () => {
+      try {
+        const answer = await this.get<Page>(firstPagePath(this.view));
+        if (generation !== this.#generation || answer.assets.length === 0) return;
+        page = monthsOfPage(answer.assets);
+        if (counted) {
+          this.months = withFirstPage(this.months, page);
+          this.#pump();
+        } else {
+          this.months = page;
+          this.provisional = true;
+          this.continues = answer.next_cursor !== null;
+          this.ready = true;
+        }
+      } catch {
+        // The months load one by one once counted.
+      }
+    })();
     try {
-      const { buckets } = await this.get<{ buckets: { month: string; count: number }[] }>(
-        `/api/v1/timeline/buckets?visibility=${visibilities[this.view]}`);
+      const { buckets } = await this.get<{ buckets: Bucket[] }>(bucketsPath(this.view));
       if (generation !== this.#generation) return;
-      const before = new Map(this.months.map((m) => [m.key, m]));
-      this.months = buckets.filter((b) => b.count > 0).map((b) => {
-        const old = before.get(b.month);
-        return old?.assets ? { key: b.month, count: b.count, assets: old.assets, state: 'stale' }
-                           : { key: b.month, count: b.count, assets: null, state: 'idle' };
-      });
+      counted = true;
+      this.months = withCounts(buckets, this.months, page);
+      this.provisional = false;
       this.ready = true;
       this.#pump();
     } catch (e) {
       if (generation === this.#generation) this.failure = (e as Error).message;
+    } finally {
+      await first;
     }
   }
 
@@ -125,10 +226,7 @@ export class TimelineStore {
     const generation = this.#generation;
     this.#paging = true;
     try {
-      const cursor = this.#cursor ? `&cursor=${encodeURIComponent(this.#cursor)}` : '';
-      const page = this.view === 'search'
-        ? await this.get<Page>(`/api/v1/search?${this.query}&limit=${pagedPageSize}${cursor}`)
-        : await this.get<Page>(`/api/v1/assets?favorite=true&limit=${pagedPageSize}${cursor}`);
+      const page = await this.get<Page>(pagePath(this.view, this.query, this.#cursor));
       if (generation !== this.#generation) return;
       this.months = withPage(this.months, page.assets);
       this.#cursor = page.next_cursor;
@@ -180,7 +278,7 @@ export class TimelineStore {
   }
 
   #pump() {
-    if (this.paged) return;
+    if (this.paged || this.provisional) return;
     for (const i of this.#wanted) {
       if (this.#running >= parallelMonths) break;
       const month = this.months[i];

@@ -1,6 +1,8 @@
 import { expect, test } from 'vitest';
 import type { Asset } from './api';
-import { monthDays, TimelineStore, withPage, type Get } from './timeline-store.svelte';
+import {
+  firstRequests, monthDays, monthsOfPage, TimelineStore, withCounts, withFirstPage, withPage, type Get, type Month,
+} from './timeline-store.svelte';
 
 function asset(id: string, local: string): Asset {
   return { id, taken_at_local: local, is_favorite: false } as Asset;
@@ -62,11 +64,13 @@ test('months come from the buckets; a wanted month loads its days through search
       return { assets: [asset('june', '2024-06-01T01:00:00'), asset('a', '2024-05-31T23:00:00')], next_cursor: 'c1' };
     }
     if (path.includes('cursor=c1')) return { assets: [asset('b', '2024-05-02T08:00:00')], next_cursor: null };
+    if (path.startsWith('/api/v1/assets')) throw new Error('the first page is not needed here');
     throw new Error(`unexpected ${path}`);
   });
   const store = new TimelineStore('archive', '', s.get);
   await store.reload();
-  expect(s.asked).toEqual(['/api/v1/timeline/buckets?visibility=archive']);
+  expect(s.asked).toEqual(['/api/v1/assets?visibility=archive&limit=100', '/api/v1/timeline/buckets?visibility=archive']);
+  expect(store.failure).toBeNull(); // a first page that failed does not matter
   expect(store.months.map((m) => [m.key, m.count, m.state])).toEqual([
     ['2024-05', 2, 'idle'], ['2024-04', 1, 'idle'], ['2021-01', 7, 'idle']]);
   expect(store.total).toBe(10);
@@ -75,7 +79,7 @@ test('months come from the buckets; a wanted month loads its days through search
   store.want([0]);
   expect(store.months[0].state).toBe('loading');
   await settle();
-  expect(s.asked[1]).toBe('/api/v1/search?visibility=archive&from=2024-04-29&to=2024-06-02&limit=1000');
+  expect(s.asked[2]).toBe('/api/v1/search?visibility=archive&from=2024-04-29&to=2024-06-02&limit=1000');
   expect(store.months[0]).toMatchObject({ state: 'ready', count: 2 });
   expect(store.loaded.map((a) => a.id)).toEqual(['a', 'b']);
   expect(store.monthOf('b')).toBe(0);
@@ -197,4 +201,129 @@ test('a failed month can be tried again', async () => {
   await settle();
   expect(store.months[0].state).toBe('ready');
   expect(store.failure).toBeNull();
+});
+
+test('monthsOfPage groups a page by month, newest first, though the page is in UTC order', () => {
+  // 00:30 on 1 June in Berlin comes before 23:50 on 31 May in New York in UTC order.
+  const page = [asset('ny', '2024-05-31T23:50:00'), asset('berlin', '2024-06-01T00:30:00'), asset('may', '2024-05-20T10:00:00')];
+  expect(monthsOfPage(page).map((m) => [m.key, m.count, m.state, m.assets!.map((a) => a.id).join(',')])).toEqual([
+    ['2024-06', 1, 'stale', 'berlin'], ['2024-05', 2, 'stale', 'ny,may']]);
+});
+
+test('withCounts: a month the first page holds whole is ready; shown months stay on screen as stale', () => {
+  const shown: Month[] = [{ key: '2023-01', count: 1, assets: [asset('old', '2023-01-01T00:00:00')], state: 'ready' }];
+  const page = monthsOfPage([asset('a', '2024-05-02T00:00:00'), asset('b', '2024-05-01T00:00:00'), asset('c', '2024-04-30T00:00:00')]);
+  const months = withCounts(
+    [{ month: '2024-05', count: 2 }, { month: '2024-04', count: 5 }, { month: '2023-01', count: 1 }, { month: '2022-01', count: 3 },
+     { month: '2021-01', count: 0 }],
+    shown, page);
+  expect(months.map((m) => [m.key, m.count, m.state, m.assets?.length ?? null])).toEqual([
+    ['2024-05', 2, 'ready', 2], ['2024-04', 5, 'stale', 1], ['2023-01', 1, 'stale', 1], ['2022-01', 3, 'idle', null]]);
+  expect(months[0].assets).toBe(page[0].assets); // the same array: its layout is not made again
+});
+
+test('withFirstPage fills only months that have not started loading', () => {
+  const months: Month[] = [
+    { key: '2024-05', count: 1, assets: null, state: 'loading' },
+    { key: '2024-04', count: 1, assets: null, state: 'idle' },
+    { key: '2024-03', count: 2, assets: null, state: 'idle' },
+    { key: '2024-02', count: 2, assets: null, state: 'idle' },
+  ];
+  const page = monthsOfPage([asset('a', '2024-05-02T00:00:00'), asset('b', '2024-04-02T00:00:00'), asset('c', '2024-03-02T00:00:00')]);
+  expect(withFirstPage(months, page).map((m) => [m.key, m.state, m.assets?.length ?? null])).toEqual([
+    ['2024-05', 'loading', null], ['2024-04', 'ready', 1], ['2024-03', 'stale', 1], ['2024-02', 'idle', null]]);
+});
+
+// A fake server whose answers wait, each path until released.
+function gated(routes: (path: string) => unknown) {
+  const asked: string[] = [];
+  const gates = new Map<string, () => void>();
+  const get: Get = <T>(path: string) => {
+    asked.push(path);
+    return new Promise<T>((resolve) => gates.set(path, () => resolve(routes(path) as T)));
+  };
+  const release = async (prefix: string) => {
+    for (const [path, open] of gates) {
+      if (path.startsWith(prefix)) {
+        gates.delete(path);
+        open();
+      }
+    }
+    await settle();
+  };
+  return { get, asked, release };
+}
+
+test('the first page shows before the counts; the months it holds whole are not asked for again', async () => {
+  const s = gated((path) => {
+    if (path.startsWith('/api/v1/assets')) {
+      return { assets: [asset('a', '2024-05-03T00:00:00'), asset('b', '2024-05-02T00:00:00'), asset('c', '2024-04-30T00:00:00')],
+               next_cursor: 'more' };
+    }
+    if (path.startsWith('/api/v1/timeline/buckets')) {
+      return { buckets: [{ month: '2024-05', count: 2 }, { month: '2024-04', count: 3 }, { month: '2023-01', count: 9 }] };
+    }
+    return { assets: [asset('c', '2024-04-30T00:00:00'), asset('d', '2024-04-20T00:00:00'), asset('e', '2024-04-10T00:00:00')],
+             next_cursor: null };
+  });
+  const store = new TimelineStore('timeline', '', s.get);
+  const reloaded = store.reload();
+  expect(s.asked).toEqual(['/api/v1/assets?visibility=timeline&limit=100', '/api/v1/timeline/buckets?visibility=timeline']);
+  expect(firstRequests('timeline')).toEqual(s.asked);
+
+  await s.release('/api/v1/assets');
+  expect(store.ready && store.provisional).toBe(true);
+  expect(store.months.map((m) => [m.key, m.count])).toEqual([['2024-05', 2], ['2024-04', 1]]);
+  expect(store.loaded.map((a) => a.id)).toEqual(['a', 'b', 'c']);
+  store.want([0, 1]);
+  expect(s.asked.length).toBe(2); // nothing loads before the counts
+
+  await s.release('/api/v1/timeline/buckets');
+  expect(store.provisional).toBe(false);
+  expect(store.months.map((m) => [m.key, m.count, m.state])).toEqual([
+    ['2024-05', 2, 'ready'], ['2024-04', 3, 'loading'], ['2023-01', 9, 'idle']]);
+  expect(store.loaded.map((a) => a.id)).toEqual(['a', 'b', 'c']); // April's part stays while April loads
+  expect(s.asked.slice(2)).toEqual(['/api/v1/search?visibility=timeline&from=2024-03-30&to=2024-05-02&limit=1000']);
+  await s.release('/api/v1/search');
+  await reloaded;
+  expect(store.loaded.map((a) => a.id)).toEqual(['a', 'b', 'c', 'd', 'e']);
+});
+
+test('counts that come before the first page: the page fills the months not loading yet', async () => {
+  const s = gated((path) => {
+    if (path.startsWith('/api/v1/assets')) {
+      return { assets: [asset('a', '2024-05-03T00:00:00'), asset('b', '2024-04-30T00:00:00')], next_cursor: null };
+    }
+    if (path.startsWith('/api/v1/timeline/buckets')) return { buckets: [{ month: '2024-05', count: 1 }, { month: '2024-04', count: 1 }] };
+    return { assets: [asset('a', '2024-05-03T00:00:00')], next_cursor: null };
+  });
+  const store = new TimelineStore('timeline', '', s.get);
+  const reloaded = store.reload();
+  await s.release('/api/v1/timeline/buckets');
+  expect(store.provisional).toBe(false);
+  store.want([0]);
+  expect(store.months.map((m) => m.state)).toEqual(['loading', 'idle']);
+  await s.release('/api/v1/assets');
+  await reloaded;
+  expect(store.months.map((m) => m.state)).toEqual(['loading', 'ready']);
+  await s.release('/api/v1/search');
+  expect(store.months.map((m) => m.state)).toEqual(['ready', 'ready']);
+  expect(store.loaded.map((a) => a.id)).toEqual(['a', 'b']);
+});
+
+test('an empty first page waits for the counts', async () => {
+  const s = gated((path) => (path.startsWith('/api/v1/assets') ? { assets: [], next_cursor: null } : { buckets: [] }));
+  const store = new TimelineStore('trash', '', s.get);
+  const reloaded = store.reload();
+  await s.release('/api/v1/assets');
+  expect(store.ready || store.provisional).toBe(false);
+  await s.release('/api/v1/timeline/buckets');
+  await reloaded;
+  expect(store.ready && store.months.length === 0).toBe(true);
+});
+
+test('firstRequests names what a new store asks for first', () => {
+  expect(firstRequests('archive')).toEqual(['/api/v1/assets?visibility=archive&limit=100', '/api/v1/timeline/buckets?visibility=archive']);
+  expect(firstRequests('favorites')).toEqual(['/api/v1/assets?favorite=true&limit=200']);
+  expect(firstRequests('search')).toEqual([]);
 });

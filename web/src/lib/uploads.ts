@@ -1,7 +1,7 @@
 // Browser uploads through the server's tus endpoint (resumable: tus-js-client keeps each file's
 // upload URL in localStorage and continues where it stopped after a reload or a dropped
 // connection). Progress per file and in total; duplicates are told apart from new photos.
-import { Upload } from 'tus-js-client';
+// tus-js-client is more than half of the app's code, so it is loaded with the first upload.
 
 export type UploadState = 'queued' | 'uploading' | 'done' | 'duplicate' | 'failed';
 
@@ -26,7 +26,16 @@ export function totals(items: UploadItem[]): { sent: number; size: number; done:
 }
 
 // Sends one file; `changed` is called whenever its item changes.
-export function send(file: File, item: UploadItem, changed: () => void): Promise<void> {
+export async function send(file: File, item: UploadItem, changed: () => void): Promise<void> {
+  let Upload: typeof import('tus-js-client').Upload;
+  try {
+    ({ Upload } = await import('tus-js-client'));
+  } catch (e) {
+    item.state = 'failed';
+    item.message = `Could not load the uploader: ${(e as Error).message}`;
+    changed();
+    return;
+  }
   return new Promise((resolve) => {
     let duplicate = false;
     const upload = new Upload(file, {
