@@ -249,7 +249,7 @@ test('first run, then the timeline in capture-time order with thumbnails', async
   await page.close();
 });
 
-test('file names and EXIF strings holding HTML render as text', async () => {
+test('file names, EXIF strings and album names holding HTML render as text', async () => {
   const login = await fetch(`${base}/api/v1/auth/login`, {
     method: 'POST', headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ email: EMAIL, password: PASSWORD }),
@@ -285,6 +285,29 @@ test('file names and EXIF strings holding HTML render as text', async () => {
   await details.getByText('<script>window.__pwned=2</script>', { exact: false }).first().waitFor();
   assert.equal(await page.evaluate(() => window.__pwned), undefined);
   assert.equal(await page.locator('img[src="x"]').count(), 0);
+
+  // An album named and described with markup, in the album list, on its page and on its link's
+  // page for a visitor.
+  const json = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' };
+  const album = await (await fetch(`${base}/api/v1/albums`, {
+    method: 'POST', headers: json,
+    body: JSON.stringify({ name: payload, description: '<script>window.__pwned=3</script>', asset_ids: [id] }),
+  })).json();
+  const link = await (await fetch(`${base}/api/v1/albums/${album.id}/links`, { method: 'POST', headers: json, body: '{}' })).json();
+  await page.goto(`${base}/albums`);
+  await page.getByText(payload, { exact: true }).first().waitFor();
+  await page.goto(`${base}/albums/${album.id}`);
+  await page.getByRole('heading', { name: payload }).waitFor();
+  await page.getByText('<script>window.__pwned=3</script>').waitFor();
+  const visitor = await browser.newContext();
+  const shared = await visitor.newPage();
+  await shared.goto(`${base}${link.url}`);
+  await shared.getByRole('heading', { name: payload }).waitFor();
+  for (const p of [page, shared]) {
+    assert.equal(await p.evaluate(() => window.__pwned), undefined);
+    assert.equal(await p.locator('img[src="x"]').count(), 0);
+  }
+  await visitor.close();
   await context.close();
 });
 
