@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 #include <signal.h>
 
+#include "adapters/postgres/pg_db.h"
 #include "tests/support/postgres_server.h"
 
 namespace shoebox::testing {
@@ -35,6 +36,66 @@ TEST(PostgresServerTest, StartsAnswersOnLoopbackAndStopsCleanly) {
               "UTF8");
   }
   EXPECT_NE(::kill(pid, 0), 0);  // gone
+}
+
+TEST(PostgresDatabaseTest, TransactionsParametersAndErrorsAsValues) {
+  PostgresServer server;
+  auto db = postgres::Database::Open(server.CreateDatabase("t"), 2);
+  ASSERT_TRUE(db) << db.error().message;
+  using postgres::Connection;
+  using postgres::Params;
+  ASSERT_TRUE((*db)->Write<void>([](Connection& c) {
+    return c.Script("CREATE TABLE notes (id TEXT PRIMARY KEY, n BIGINT, x DOUBLE PRECISION, "
+                    "b BYTEA, at BIGINT)");
+  }));
+  static constexpr char kInsert[] = "INSERT INTO notes (id, n, x, b, at) VALUES ($1, $2, $3, $4, $5)";
+  static constexpr char kSelect[] = "SELECT id, n, x, b, at FROM notes ORDER BY id";
+  std::string bytes("a\0b\xff", 4);
+  ASSERT_TRUE((*db)->Write<void>([&](Connection& c) -> Result<void> {
+    SHOEBOX_TRY(c.Run(kInsert, Params().Add("one").Add(std::int64_t{-7}).AddDouble(0.1).AddBytes(bytes).AddNull()));
+    SHOEBOX_TRY(c.Run(kInsert, Params().Add("two").Add(9).AddDouble(2.5).AddBytes("").Add(std::optional<std::int64_t>(5))));
+    return {};
+  }));
+  // A duplicate key is a conflict, and the whole transaction goes.
+  auto duplicate = (*db)->Write<void>([&](Connection& c) -> Result<void> {
+    SHOEBOX_TRY(c.Run(kInsert, Params().Add("three").Add(1).AddDouble(1).AddBytes("").AddNull()));
+    SHOEBOX_TRY(c.Run(kInsert, Params().Add("one").Add(1).AddDouble(1).AddBytes("").AddNull()));
+    return {};
+  });
+  ASSERT_FALSE(duplicate);
+  EXPECT_EQ(duplicate.error().code, ErrorCode::kConflict);
+  auto rows = (*db)->Read<postgres::Rows>([&](Connection& c) { return c.Run(kSelect); });
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 2);
+  EXPECT_EQ(rows->Text(0, 0), "one");
+  EXPECT_EQ(rows->Int(0, 1), -7);
+  EXPECT_DOUBLE_EQ(rows->Double(0, 2), 0.1);
+  EXPECT_EQ(rows->Bytes(0, 3), bytes);
+  EXPECT_FALSE(rows->OptionalInt(0, 4));
+  EXPECT_EQ(rows->OptionalInt(1, 4), 5);
+  // A read-only transaction refuses writes.
+  auto write_in_read = (*db)->Read<void>([&](Connection& c) -> Result<void> {
+    SHOEBOX_TRY(c.Run(kInsert, Params().Add("four").Add(1).AddDouble(1).AddBytes("").AddNull()));
+    return {};
+  });
+  EXPECT_FALSE(write_in_read);
+}
+
+TEST(PostgresDatabaseTest, AServerThatIsGoneIsUnavailableNotACrash) {
+  std::string url;
+  std::unique_ptr<postgres::Database> db;
+  {
+    PostgresServer server;
+    url = server.Url();
+    auto opened = postgres::Database::Open(url, 1);
+    ASSERT_TRUE(opened);
+    db = std::move(*opened);
+  }
+  static constexpr char kOne[] = "SELECT 1";
+  auto result = db->Read<postgres::Rows>([](postgres::Connection& c) { return c.Run(kOne); });
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(postgres::Database::Open(url, 1).error().code, ErrorCode::kUnavailable);
 }
 
 }  // namespace
