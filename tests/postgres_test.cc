@@ -4,7 +4,10 @@
 #include <libpq-fe.h>
 #include <signal.h>
 
+#include <thread>
+
 #include "adapters/postgres/pg_db.h"
+#include "adapters/postgres/pg_migrations.h"
 #include "tests/support/postgres_server.h"
 
 namespace shoebox::testing {
@@ -96,6 +99,51 @@ TEST(PostgresDatabaseTest, AServerThatIsGoneIsUnavailableNotACrash) {
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code, ErrorCode::kUnavailable);
   EXPECT_EQ(postgres::Database::Open(url, 1).error().code, ErrorCode::kUnavailable);
+}
+
+TEST(PostgresMigrationsTest, InstancesStartingTogetherMigrateOnce) {
+  PostgresServer server;
+  std::string url = server.CreateDatabase("library");
+  std::vector<Result<void>> results(3, Result<void>());
+  std::vector<std::thread> instances;
+  for (int i = 0; i < 3; ++i) {
+    instances.emplace_back([&, i] {
+      auto db = postgres::Database::Open(url, 1);
+      results[i] = db ? postgres::Migrate(**db) : Result<void>(db.error());
+    });
+  }
+  for (auto& t : instances) t.join();
+  for (const auto& r : results) EXPECT_TRUE(r) << r.error().message;
+  auto db = std::move(*postgres::Database::Open(url, 1));
+  EXPECT_EQ(*postgres::SchemaVersion(*db), postgres::Migrations().back().version);
+  EXPECT_TRUE(postgres::Migrate(*db));  // nothing left to do
+  // The change feed follows every write to an asset, whatever statement made it.
+  static constexpr char kSetup[] =
+      "INSERT INTO users (id, email, name, password_hash, storage_label, created_at) "
+      "VALUES ('u', 'u@example.com', 'u', 'h', 'u', 0)";
+  static constexpr char kAsset[] =
+      "INSERT INTO assets (id, owner_id, sha256, blob_key, original_name, mime_type, kind, "
+      "size_bytes, taken_at, uploaded_at, device_id, device_asset_id) "
+      "VALUES ($1, 'u', $1, $1, 'a.jpg', 'image/jpeg', 'photo', 1, 0, 0, '', '')";
+  static constexpr char kFavourite[] = "UPDATE assets SET is_favorite = true WHERE id = 'a'";
+  static constexpr char kFeed[] = "SELECT asset_id FROM asset_changes ORDER BY seq";
+  ASSERT_TRUE(db->Write<void>([&](postgres::Connection& c) -> Result<void> {
+    SHOEBOX_TRY(c.Run(kSetup));
+    SHOEBOX_TRY(c.Run(kAsset, postgres::Params().Add("a")));
+    SHOEBOX_TRY(c.Run(kAsset, postgres::Params().Add("b")));
+    SHOEBOX_TRY(c.Run(kFavourite));
+    return {};
+  }));
+  auto feed = db->Read<postgres::Rows>([&](postgres::Connection& c) { return c.Run(kFeed); });
+  ASSERT_EQ(feed->size(), 2);
+  EXPECT_EQ(feed->Text(0, 0), "b");
+  EXPECT_EQ(feed->Text(1, 0), "a");
+  // A database written by a newer Shoebox is refused, not changed.
+  static constexpr char kFuture[] = "INSERT INTO schema_migrations VALUES (99, 0)";
+  ASSERT_TRUE(db->Write<postgres::Rows>([&](postgres::Connection& c) { return c.Run(kFuture); }));
+  auto refused = postgres::Migrate(*db);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kInternal);
 }
 
 }  // namespace
