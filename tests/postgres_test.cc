@@ -4,10 +4,13 @@
 #include <libpq-fe.h>
 #include <signal.h>
 
+#include <atomic>
 #include <thread>
 
 #include "adapters/postgres/pg_db.h"
 #include "adapters/postgres/pg_migrations.h"
+#include "adapters/postgres/pg_repositories.h"
+#include "core/ids.h"
 #include "tests/support/postgres_server.h"
 
 namespace shoebox::testing {
@@ -144,6 +147,67 @@ TEST(PostgresMigrationsTest, InstancesStartingTogetherMigrateOnce) {
   auto refused = postgres::Migrate(*db);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, ErrorCode::kInternal);
+}
+
+// The users repository keeps the UserRepository contract (as the SQLite conformance suite
+// checks it), also when several instances create users at the same moment.
+TEST(PostgresUsersTest, UniqueEmailsLabelsAndOneFirstAdminAcrossInstances) {
+  PostgresServer server;
+  std::string url = server.CreateDatabase("library");
+  auto db = std::move(*postgres::Database::Open(url, 4));
+  ASSERT_TRUE(postgres::Migrate(*db));
+  auto users = postgres::NewPgUsers(*db);
+  auto make = [](const std::string& email, UnixMillis at) {
+    User user;
+    user.id = NewId(at);
+    user.email = email;
+    user.name = email;
+    user.password_hash = "hash";
+    user.storage_label = email.substr(0, email.find('@'));
+    user.created_at = at;
+    return user;
+  };
+  // Four instances race to create the first administrator: exactly one wins.
+  std::vector<std::unique_ptr<postgres::Database>> instances;
+  std::vector<std::unique_ptr<UserRepository>> repos;
+  for (int i = 0; i < 4; ++i) {
+    instances.push_back(std::move(*postgres::Database::Open(url, 1)));
+    repos.push_back(postgres::NewPgUsers(*instances.back()));
+  }
+  std::atomic<int> won{0}, refused{0};
+  std::vector<std::thread> racers;
+  for (int i = 0; i < 4; ++i) {
+    racers.emplace_back([&, i] {
+      auto first = repos[i]->CreateFirst(make("admin" + std::to_string(i) + "@example.com", 1000 + i));
+      if (first) ++won;
+      else if (first.error().code == ErrorCode::kAlreadySetUp) ++refused;
+    });
+  }
+  for (auto& t : racers) t.join();
+  EXPECT_EQ(won, 1);
+  EXPECT_EQ(refused, 3);
+  // Same storage label from different domains gets a suffix; same email is refused.
+  User ann = *users->Create(make("ann@example.com", 2000));
+  User other = *users->Create(make("ann@other.org", 2001));
+  EXPECT_EQ(ann.storage_label, "ann");
+  EXPECT_EQ(other.storage_label, "ann-2");
+  EXPECT_EQ(users->Create(make("ann@example.com", 2002)).error().code, ErrorCode::kEmailTaken);
+  UserPatch patch;
+  patch.quota_bytes = std::optional<std::int64_t>(500);
+  patch.disabled = true;
+  patch.default_quality = Quality::kStorageSaver;
+  User updated = *users->Update(ann.id, patch);
+  EXPECT_EQ(updated.quota_bytes, 500);
+  EXPECT_TRUE(updated.disabled);
+  EXPECT_EQ(updated.default_quality, Quality::kStorageSaver);
+  patch = {};
+  patch.quota_bytes = std::optional<std::int64_t>();  // back to unlimited
+  EXPECT_FALSE(users->Update(ann.id, patch)->quota_bytes);
+  EXPECT_EQ((*users->FindByEmail("ann@other.org"))->id, other.id);
+  EXPECT_FALSE(*users->FindByEmail("nobody@example.com"));
+  EXPECT_EQ(users->Get(NewId(1)).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(*users->Count(), 3);
+  EXPECT_EQ(users->List()->size(), 3u);
 }
 
 }  // namespace
