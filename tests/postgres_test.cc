@@ -151,7 +151,7 @@ TEST(PostgresMigrationsTest, InstancesStartingTogetherMigrateOnce) {
 
 // The users repository keeps the UserRepository contract (as the SQLite conformance suite
 // checks it), also when several instances create users at the same moment.
-TEST(PostgresUsersTest, UniqueEmailsLabelsAndOneFirstAdminAcrossInstances) {
+TEST(PostgresAccountsTest, UsersCredentialsAndFailedSignInsAcrossInstances) {
   PostgresServer server;
   std::string url = server.CreateDatabase("library");
   auto db = std::move(*postgres::Database::Open(url, 4));
@@ -208,6 +208,37 @@ TEST(PostgresUsersTest, UniqueEmailsLabelsAndOneFirstAdminAcrossInstances) {
   EXPECT_EQ(users->Get(NewId(1)).error().code, ErrorCode::kNotFound);
   EXPECT_EQ(*users->Count(), 3);
   EXPECT_EQ(users->List()->size(), 3u);
+
+  // Sessions and API keys: found by their secret's hash until they expire, one user's only.
+  auto credentials = postgres::NewPgCredentials(*db);
+  Credential session{NewId(3000), ann.id, "hash-1", CredentialKind::kSession, "browser", 3000, 3000, 5000};
+  Credential key{NewId(3001), ann.id, "hash-2", CredentialKind::kApiKey, "phone", 3001, 3001, std::nullopt};
+  ASSERT_TRUE(credentials->Create(session));
+  ASSERT_TRUE(credentials->Create(key));
+  EXPECT_EQ(credentials->Create(session).error().code, ErrorCode::kConflict);
+  auto found = *credentials->FindBySecretHash("hash-1", 4000);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->first.id, session.id);
+  EXPECT_EQ(found->second.email, "ann@example.com");
+  EXPECT_FALSE(*credentials->FindBySecretHash("hash-1", 5000));  // expired
+  ASSERT_TRUE(credentials->Touch(key.id, 9000));
+  auto keys = *credentials->ListForUser(ann.id, CredentialKind::kApiKey);
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_EQ(keys[0].last_used_at, 9000);
+  EXPECT_FALSE(keys[0].expires_at);
+  EXPECT_EQ(credentials->Delete(other.id, key.id).error().code, ErrorCode::kNotFound);
+  ASSERT_TRUE(credentials->Delete(ann.id, key.id));
+  ASSERT_TRUE(credentials->DeleteAllForUser(ann.id));
+  EXPECT_FALSE(*credentials->FindBySecretHash("hash-1", 4000));
+
+  // Failed sign-ins, shared by every instance.
+  auto attempts = postgres::NewPgLoginAttempts(*db);
+  for (UnixMillis at : {100, 200, 300}) ASSERT_TRUE(attempts->RecordFailure("ann|1.2.3.4", at));
+  EXPECT_EQ(*attempts->CountFailuresSince("ann|1.2.3.4", 200), 2);
+  ASSERT_TRUE(attempts->DeleteOlderThan(300));
+  EXPECT_EQ(*attempts->CountFailuresSince("ann|1.2.3.4", 0), 1);
+  ASSERT_TRUE(attempts->Clear("ann|1.2.3.4"));
+  EXPECT_EQ(*attempts->CountFailuresSince("ann|1.2.3.4", 0), 0);
 }
 
 }  // namespace

@@ -10,6 +10,9 @@
 
 namespace shoebox::postgres {
 
+// Accounts (pg_accounts.cc): users, their sessions and API keys, failed sign-ins.
 std::unique_ptr<UserRepository> NewPgUsers(Database& db);
+std::unique_ptr<CredentialRepository> NewPgCredentials(Database& db);
+std::unique_ptr<LoginAttemptRepository> NewPgLoginAttempts(Database& db);
 
 }  // namespace shoebox::postgres

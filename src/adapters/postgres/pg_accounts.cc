@@ -31,20 +31,61 @@ const char* QualityName(Quality quality) {
   return quality == Quality::kStorageSaver ? "storage_saver" : "original";
 }
 
-User ReadUser(const Rows& r, int row) {
+User ReadUser(const Rows& r, int row, int first = 0) {
   User u;
-  u.id = r.Text(row, 0);
-  u.email = r.Text(row, 1);
-  u.name = r.Text(row, 2);
-  u.password_hash = r.Text(row, 3);
-  u.is_admin = r.Bool(row, 4);
-  u.disabled = r.Bool(row, 5);
-  u.quota_bytes = r.OptionalInt(row, 6);
-  u.used_bytes = r.Int(row, 7);
-  u.storage_label = r.Text(row, 8);
-  u.created_at = r.Int(row, 9);
-  u.default_quality = r.Text(row, 10) == "storage_saver" ? Quality::kStorageSaver : Quality::kOriginal;
+  u.id = r.Text(row, first + 0);
+  u.email = r.Text(row, first + 1);
+  u.name = r.Text(row, first + 2);
+  u.password_hash = r.Text(row, first + 3);
+  u.is_admin = r.Bool(row, first + 4);
+  u.disabled = r.Bool(row, first + 5);
+  u.quota_bytes = r.OptionalInt(row, first + 6);
+  u.used_bytes = r.Int(row, first + 7);
+  u.storage_label = r.Text(row, first + 8);
+  u.created_at = r.Int(row, first + 9);
+  u.default_quality =
+      r.Text(row, first + 10) == "storage_saver" ? Quality::kStorageSaver : Quality::kOriginal;
   return u;
+}
+
+constexpr char kInsertCredential[] =
+    "INSERT INTO credentials (id, user_id, secret_hash, kind, name, created_at, last_used_at, "
+    "expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+constexpr char kSelectCredentialBySecret[] =
+    "SELECT c.id, c.user_id, c.secret_hash, c.kind, c.name, c.created_at, c.last_used_at, "
+    "c.expires_at, u.id, u.email, u.name, u.password_hash, u.is_admin, u.disabled, "
+    "u.quota_bytes, u.used_bytes, u.storage_label, u.created_at, u.default_quality "
+    "FROM credentials c JOIN users u ON u.id = c.user_id "
+    "WHERE c.secret_hash = $1 AND (c.expires_at IS NULL OR c.expires_at > $2)";
+constexpr char kTouchCredential[] = "UPDATE credentials SET last_used_at = $2 WHERE id = $1";
+constexpr char kSelectCredentialsForUser[] =
+    "SELECT id, user_id, secret_hash, kind, name, created_at, last_used_at, expires_at "
+    "FROM credentials WHERE user_id = $1 AND kind = $2 ORDER BY created_at, id";
+constexpr char kDeleteCredential[] = "DELETE FROM credentials WHERE id = $1 AND user_id = $2";
+constexpr char kDeleteCredentialsForUser[] = "DELETE FROM credentials WHERE user_id = $1";
+
+constexpr char kInsertLoginFailure[] =
+    "INSERT INTO login_failures (attempt_key, failed_at) VALUES ($1, $2)";
+constexpr char kCountLoginFailures[] =
+    "SELECT COUNT(*) FROM login_failures WHERE attempt_key = $1 AND failed_at >= $2";
+constexpr char kClearLoginFailures[] = "DELETE FROM login_failures WHERE attempt_key = $1";
+constexpr char kDeleteOldLoginFailures[] = "DELETE FROM login_failures WHERE failed_at < $1";
+
+const char* KindName(CredentialKind kind) {
+  return kind == CredentialKind::kApiKey ? "api_key" : "session";
+}
+
+Credential ReadCredential(const Rows& r, int row) {
+  Credential c;
+  c.id = r.Text(row, 0);
+  c.user_id = r.Text(row, 1);
+  c.secret_hash = r.Text(row, 2);
+  c.kind = r.Text(row, 3) == "api_key" ? CredentialKind::kApiKey : CredentialKind::kSession;
+  c.name = r.Text(row, 4);
+  c.created_at = r.Int(row, 5);
+  c.last_used_at = r.Int(row, 6);
+  c.expires_at = r.OptionalInt(row, 7);
+  return c;
 }
 
 class PgUsers final : public UserRepository {
@@ -157,8 +198,109 @@ class PgUsers final : public UserRepository {
   Database& db_;
 };
 
+class PgCredentials final : public CredentialRepository {
+ public:
+  explicit PgCredentials(Database& db) : db_(db) {}
+
+  Result<void> Create(const Credential& k) override {
+    SHOEBOX_TRY(Change(kInsertCredential, Params()
+                                         .Add(k.id)
+                                         .Add(k.user_id)
+                                         .Add(k.secret_hash)
+                                         .Add(KindName(k.kind))
+                                         .Add(k.name)
+                                         .Add(k.created_at)
+                                         .Add(k.last_used_at)
+                                         .Add(k.expires_at)));
+    return {};
+  }
+
+  Result<std::optional<std::pair<Credential, User>>> FindBySecretHash(
+      const std::string& secret_hash, UnixMillis now) override {
+    using Found = std::optional<std::pair<Credential, User>>;
+    return db_.Read<Found>([&](Connection& c) -> Result<Found> {
+      SHOEBOX_ASSIGN(Rows rows, c.Run(kSelectCredentialBySecret, Params().Add(secret_hash).Add(now)));
+      if (rows.empty()) return Found();
+      return Found(std::make_pair(ReadCredential(rows, 0), ReadUser(rows, 0, 8)));
+    });
+  }
+
+  Result<void> Touch(const std::string& id, UnixMillis now) override {
+    SHOEBOX_TRY(Change(kTouchCredential, Params().Add(id).Add(now)));
+    return {};
+  }
+
+  Result<std::vector<Credential>> ListForUser(const std::string& user_id,
+                                              CredentialKind kind) override {
+    return db_.Read<std::vector<Credential>>([&](Connection& c) -> Result<std::vector<Credential>> {
+      SHOEBOX_ASSIGN(Rows rows, c.Run(kSelectCredentialsForUser, Params().Add(user_id).Add(KindName(kind))));
+      std::vector<Credential> out;
+      for (int i = 0; i < rows.size(); ++i) out.push_back(ReadCredential(rows, i));
+      return out;
+    });
+  }
+
+  Result<void> Delete(const std::string& user_id, const std::string& id) override {
+    SHOEBOX_ASSIGN(std::int64_t changed, Change(kDeleteCredential, Params().Add(id).Add(user_id)));
+    if (changed == 0) return MakeError(ErrorCode::kNotFound, "key not found");
+    return {};
+  }
+
+  Result<void> DeleteAllForUser(const std::string& user_id) override {
+    SHOEBOX_TRY(Change(kDeleteCredentialsForUser, Params().Add(user_id)));
+    return {};
+  }
+
+ private:
+  Result<std::int64_t> Change(const char* sql, const Params& params) {
+    return db_.Write<std::int64_t>([&](Connection& c) -> Result<std::int64_t> {
+      SHOEBOX_ASSIGN(Rows rows, c.Run(sql, params));
+      return rows.Changed();
+    });
+  }
+
+  Database& db_;
+};
+
+class PgLoginAttempts final : public LoginAttemptRepository {
+ public:
+  explicit PgLoginAttempts(Database& db) : db_(db) {}
+
+  Result<void> RecordFailure(const std::string& key, UnixMillis now) override {
+    return Change(kInsertLoginFailure, Params().Add(key).Add(now));
+  }
+  Result<std::int64_t> CountFailuresSince(const std::string& key, UnixMillis since) override {
+    return db_.Read<std::int64_t>([&](Connection& c) -> Result<std::int64_t> {
+      SHOEBOX_ASSIGN(Rows rows, c.Run(kCountLoginFailures, Params().Add(key).Add(since)));
+      return rows.Int(0, 0);
+    });
+  }
+  Result<void> Clear(const std::string& key) override {
+    return Change(kClearLoginFailures, Params().Add(key));
+  }
+  Result<void> DeleteOlderThan(UnixMillis before) override {
+    return Change(kDeleteOldLoginFailures, Params().Add(before));
+  }
+
+ private:
+  Result<void> Change(const char* sql, const Params& params) {
+    return db_.Write<void>([&](Connection& c) -> Result<void> {
+      SHOEBOX_TRY(c.Run(sql, params));
+      return {};
+    });
+  }
+
+  Database& db_;
+};
+
 }  // namespace
 
 std::unique_ptr<UserRepository> NewPgUsers(Database& db) { return std::make_unique<PgUsers>(db); }
+std::unique_ptr<CredentialRepository> NewPgCredentials(Database& db) {
+  return std::make_unique<PgCredentials>(db);
+}
+std::unique_ptr<LoginAttemptRepository> NewPgLoginAttempts(Database& db) {
+  return std::make_unique<PgLoginAttempts>(db);
+}
 
 }  // namespace shoebox::postgres
