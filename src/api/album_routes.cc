@@ -5,19 +5,12 @@
 namespace shoebox::api {
 namespace {
 
-const char* RoleName(AlbumRole role) {
-  switch (role) {
-    case AlbumRole::kOwner: return "owner";
-    case AlbumRole::kContributor: return "contributor";
-    case AlbumRole::kViewer: break;
-  }
-  return "viewer";
-}
-
 Result<AlbumRole> ParseMemberRole(const std::optional<std::string>& name) {
-  if (!name || *name == "viewer") return AlbumRole::kViewer;
-  if (*name == "contributor") return AlbumRole::kContributor;
-  return MakeError(ErrorCode::kBadRequest, "role must be viewer or contributor");
+  auto role = name ? ParseAlbumRole(*name) : AlbumRole::kViewer;
+  if (!role || *role == AlbumRole::kOwner) {
+    return MakeError(ErrorCode::kBadRequest, "role must be viewer or contributor");
+  }
+  return *role;
 }
 
 Json OptionalTime(const std::optional<UnixMillis>& at) {
@@ -26,7 +19,7 @@ Json OptionalTime(const std::optional<UnixMillis>& at) {
 
 Json MemberJson(const AlbumMember& m) {
   return {{"user_id", m.user_id}, {"name", m.name}, {"email", m.email},
-          {"role", RoleName(m.role)}, {"added_at", Rfc3339(m.added_at)}};
+          {"role", AlbumRoleName(m.role)}, {"added_at", Rfc3339(m.added_at)}};
 }
 
 Json LinkJson(const ShareLink& l) {
@@ -61,16 +54,6 @@ Result<LinkSettings> LinkSettingsFromJson(const Json& body) {
   return settings;
 }
 
-Result<int> LimitFrom(const http::HttpRequest& r) {
-  auto text = r.QueryParam("limit");
-  if (!text) return 200;
-  auto parsed = ParseNonNegativeInt(*text);
-  if (!parsed || *parsed < 1 || *parsed > 1000) {
-    return MakeError(ErrorCode::kBadRequest, "limit must be 1..1000");
-  }
-  return static_cast<int>(*parsed);
-}
-
 }  // namespace
 
 Json AlbumJson(const Album& a, std::optional<AlbumRole> role, const std::string& url_base) {
@@ -86,7 +69,7 @@ Json AlbumJson(const Album& a, std::optional<AlbumRole> role, const std::string&
                {"last_taken_at", OptionalTime(a.last_taken_at)},
                {"created_at", Rfc3339(a.created_at)},
                {"updated_at", Rfc3339(a.updated_at)}};
-  if (role) json["role"] = RoleName(*role);
+  if (role) json["role"] = AlbumRoleName(*role);
   return json;
 }
 
@@ -99,6 +82,16 @@ Json AlbumItemsJson(const AlbumItemsPage& page, std::int64_t retention, const As
   }
   return {{"assets", list},
           {"next_cursor", page.next_cursor.empty() ? Json(nullptr) : Json(page.next_cursor)}};
+}
+
+Result<int> AlbumPageLimit(const http::HttpRequest& r) {
+  auto text = r.QueryParam("limit");
+  if (!text) return 200;
+  auto parsed = ParseNonNegativeInt(*text);
+  if (!parsed || *parsed < 1 || *parsed > 1000) {
+    return MakeError(ErrorCode::kBadRequest, "limit must be 1..1000");
+  }
+  return static_cast<int>(*parsed);
 }
 
 void AddAlbumRoutes(http::Router& router, ApiServices& s) {
@@ -170,7 +163,7 @@ void AddAlbumRoutes(http::Router& router, ApiServices& s) {
   router.Add({"GET", "/api/v1/albums/{album_id}/assets", http::BodyMode::kNone,
               Authed(s, [&s, retention](http::HttpRequest& r, const Caller& caller) {
                 auto page = [&]() -> Result<AlbumItemsPage> {
-                  SHOEBOX_ASSIGN(int limit, LimitFrom(r));
+                  SHOEBOX_ASSIGN(int limit, AlbumPageLimit(r));
                   return s.albums.Items(caller, r.path_params["album_id"],
                                         r.QueryParam("cursor").value_or(""), limit);
                 }();

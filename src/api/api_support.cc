@@ -126,13 +126,9 @@ Json UserJson(const User& user) {
           {"created_at", Rfc3339(user.created_at)}};
 }
 
-const char* QualityName(Quality quality) {
-  return quality == Quality::kStorageSaver ? "storage_saver" : "original";
-}
-
 Result<Quality> ParseQualityName(const std::string& name) {
-  if (name == "original") return Quality::kOriginal;
-  if (name == "storage_saver" || name == "storage-saver") return Quality::kStorageSaver;
+  if (auto quality = ParseQuality(name)) return *quality;
+  if (name == "storage-saver") return Quality::kStorageSaver;
   return MakeError(ErrorCode::kBadRequest, "quality must be original or storage_saver");
 }
 
@@ -146,18 +142,6 @@ Json AssetJson(const Asset& asset, std::int64_t trash_retention_days, const Asse
                {"taken_at", Rfc3339(asset.taken_at)},
                {"is_favorite", asset.is_favorite},
                {"is_archived", asset.is_archived}};
-  if (!view.for_link) {
-    json["sha256"] = asset.sha256;
-    json["file_mtime"] = asset.file_mtime ? Json(Rfc3339(*asset.file_mtime)) : Json(nullptr);
-    json["uploaded_at"] = Rfc3339(asset.uploaded_at);
-    json["device_id"] = asset.device_id;
-    json["device_asset_id"] = asset.device_asset_id;
-    json["owner_id"] = asset.owner_id;
-    json["trashed_at"] = asset.trashed_at ? Json(Rfc3339(*asset.trashed_at)) : Json(nullptr);
-    if (asset.trashed_at) {
-      json["purge_at"] = Rfc3339(*asset.trashed_at + trash_retention_days * kMillisPerDay);
-    }
-  }
   // The capture time as the camera's clock showed it, and that clock's offset when known.
   std::string local = Rfc3339(asset.taken_at + asset.media.utc_offset_minutes.value_or(0) * 60'000LL);
   if (!local.empty() && local.back() == 'Z') local.pop_back();
@@ -170,9 +154,6 @@ Json AssetJson(const Asset& asset, std::int64_t trash_retention_days, const Asse
   json["media_state"] = asset.media_state == MediaState::kReady    ? "ready"
                         : asset.media_state == MediaState::kFailed ? "failed"
                                                                    : "pending";
-  if (!view.for_link) {
-    json["media_error"] = asset.media_error.empty() ? Json(nullptr) : Json(asset.media_error);
-  }
   // Versioned URLs: a new thumbnail gets a new URL, so browsers may cache each one forever.
   std::string base = (view.url_base.empty() ? std::string("/api/v1/assets/") : view.url_base) +
                      asset.id + "/";
@@ -188,13 +169,24 @@ Json AssetJson(const Asset& asset, std::int64_t trash_retention_days, const Asse
   json["original_url"] = view.allow_download ? Json(base + "original") : Json(nullptr);
   json["live_pair_id"] = asset.live_pair_id.empty() ? Json(nullptr) : Json(asset.live_pair_id);
   json["is_live_motion"] = asset.is_live_motion;
-  if (!view.for_link) {
-    json["quality"] = QualityName(asset.quality);
-    json["converted"] = asset.converted();
-    json["source_until"] = asset.source_until && !asset.source_key.empty()
-                               ? Json(Rfc3339(*asset.source_until))
-                               : Json(nullptr);
+  if (view.for_link) return json;
+  // What only the owner and album members see: where it came from, storage and trash details.
+  json["sha256"] = asset.sha256;
+  json["file_mtime"] = asset.file_mtime ? Json(Rfc3339(*asset.file_mtime)) : Json(nullptr);
+  json["uploaded_at"] = Rfc3339(asset.uploaded_at);
+  json["device_id"] = asset.device_id;
+  json["device_asset_id"] = asset.device_asset_id;
+  json["owner_id"] = asset.owner_id;
+  json["trashed_at"] = asset.trashed_at ? Json(Rfc3339(*asset.trashed_at)) : Json(nullptr);
+  if (asset.trashed_at) {
+    json["purge_at"] = Rfc3339(*asset.trashed_at + trash_retention_days * kMillisPerDay);
   }
+  json["media_error"] = asset.media_error.empty() ? Json(nullptr) : Json(asset.media_error);
+  json["quality"] = QualityName(asset.quality);
+  json["converted"] = asset.converted();
+  json["source_until"] = asset.source_until && !asset.source_key.empty()
+                             ? Json(Rfc3339(*asset.source_until))
+                             : Json(nullptr);
   return json;
 }
 

@@ -31,7 +31,6 @@ std::string CookieValue(const std::string& header, std::string_view name);
 Result<NewUser> NewUserFromJson(const Json& body);
 
 Json UserJson(const User& user);
-const char* QualityName(Quality quality);
 Result<Quality> ParseQualityName(const std::string& name);
 // How much of an asset a response shows: everything to its owner and album members; to a share
 // link's visitor no device, checksum or trash details, and the place only if the owner said so.
@@ -47,6 +46,8 @@ Json AssetJson(const Asset& asset, std::int64_t trash_retention_days,
 // An album as listed; `url_base` is where its cover's files are served (ends in '/').
 Json AlbumJson(const Album& album, std::optional<AlbumRole> role, const std::string& url_base);
 Json AlbumItemsJson(const AlbumItemsPage& page, std::int64_t retention, const AssetJsonView& view);
+// `limit` of an album's item listing (members' and link visitors'): 1..1000, default 200.
+Result<int> AlbumPageLimit(const http::HttpRequest& request);
 
 // An asset's file with ETag, Range and caching headers (the stored file is already allowed).
 http::HttpResponse ServeStoredFile(AssetService& assets, http::HttpRequest& request,

@@ -296,8 +296,9 @@ void AddAssetRoutes(http::Router& router, ApiServices& s) {
                 auto result = [&]() -> Result<Json> {
                   SHOEBOX_ASSIGN(Json body, ParseJsonBody(r));
                   SHOEBOX_ASSIGN(std::vector<std::string> ids, StringArray(body, "asset_ids"));
-                  SHOEBOX_ASSIGN(DownloadRequest request, s.downloads.Create(caller, ids));
-                  SHOEBOX_ASSIGN(ZipDownload zip, s.downloads.Open(caller, request.id));
+                  SHOEBOX_ASSIGN(PreparedDownload prepared, s.downloads.Create(caller, ids));
+                  const DownloadRequest& request = prepared.request;
+                  const ZipDownload& zip = prepared.zip;
                   Json answer = {{"id", request.id},
                                  {"url", "/api/v1/downloads/" + request.id},
                                  {"name", zip.file_name},

@@ -68,14 +68,7 @@ void AddSharedLinkRoutes(http::Router& router, ApiServices& s) {
               [&s, retention](http::HttpRequest& r) {
                 auto page = [&]() -> Result<std::pair<AlbumItemsPage, ShareLink>> {
                   SHOEBOX_ASSIGN(SharedAlbum shared, OpenFromRequest(s, r));
-                  int limit = 200;
-                  if (auto text = r.QueryParam("limit")) {
-                    auto parsed = ParseNonNegativeInt(*text);
-                    if (!parsed || *parsed < 1 || *parsed > 1000) {
-                      return MakeError(ErrorCode::kBadRequest, "limit must be 1..1000");
-                    }
-                    limit = static_cast<int>(*parsed);
-                  }
+                  SHOEBOX_ASSIGN(int limit, AlbumPageLimit(r));
                   SHOEBOX_ASSIGN(AlbumItemsPage items,
                                  s.links.Items(shared.link, r.QueryParam("cursor").value_or(""), limit));
                   return std::pair{std::move(items), shared.link};

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/clock.h"
 
@@ -11,6 +12,16 @@ namespace shoebox {
 
 // Original keeps the uploaded bytes; Storage saver re-encodes large photos and videos.
 enum class Quality { kOriginal, kStorageSaver };
+
+// A quality's name, the same in every database and in the API.
+inline std::string_view QualityName(Quality quality) {
+  return quality == Quality::kStorageSaver ? "storage_saver" : "original";
+}
+inline std::optional<Quality> ParseQuality(std::string_view name) {
+  if (name == "original") return Quality::kOriginal;
+  if (name == "storage_saver") return Quality::kStorageSaver;
+  return std::nullopt;
+}
 
 struct User {
   std::string id;
@@ -160,6 +171,22 @@ struct Upload {
 // An album: an owner's chosen assets in the owner's order, shared with other users of the
 // server (as viewers or contributors) and by link.
 enum class AlbumRole { kViewer, kContributor, kOwner };
+
+// A role's name, the same in every database and in the API.
+inline std::string_view AlbumRoleName(AlbumRole role) {
+  switch (role) {
+    case AlbumRole::kOwner: return "owner";
+    case AlbumRole::kContributor: return "contributor";
+    case AlbumRole::kViewer: break;
+  }
+  return "viewer";
+}
+inline std::optional<AlbumRole> ParseAlbumRole(std::string_view name) {
+  for (AlbumRole role : {AlbumRole::kViewer, AlbumRole::kContributor, AlbumRole::kOwner}) {
+    if (AlbumRoleName(role) == name) return role;
+  }
+  return std::nullopt;
+}
 
 struct Album {
   std::string id;

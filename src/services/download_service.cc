@@ -9,6 +9,10 @@
 namespace shoebox {
 namespace {
 
+std::string ZipName(std::size_t items) {
+  return "shoebox-" + std::to_string(items) + "-items.zip";
+}
+
 // A file name that is one path component inside the archive.
 std::string EntryName(const std::string& original) {
   std::string name;
@@ -30,18 +34,23 @@ std::string UniqueName(const std::string& name, std::set<std::string>& taken) {
 
 }  // namespace
 
-Result<DownloadRequest> DownloadService::Create(const Caller& caller,
+Result<PreparedDownload> DownloadService::Create(const Caller& caller,
                                                 const std::vector<std::string>& requested) {
   std::vector<std::string> asset_ids = WithoutRepeats(requested);
   if (asset_ids.empty() || asset_ids.size() > kMaxAssets) {
     return MakeError(ErrorCode::kBadRequest,
                      "asset_ids must hold 1.." + std::to_string(kMaxAssets) + " ids");
   }
-  for (const std::string& id : asset_ids) SHOEBOX_TRY(policy_.ViewableAsset(caller, id));
+  std::vector<Asset> assets;
+  for (const std::string& id : asset_ids) {
+    SHOEBOX_ASSIGN(Asset asset, policy_.ViewableAsset(caller, id));
+    assets.push_back(std::move(asset));
+  }
   UnixMillis now = clock_.Now();
   DownloadRequest request{NewId(now), caller.user.id, asset_ids, now + kValidMinutes * 60'000};
   SHOEBOX_TRY(downloads_.Create(request, now));
-  return request;
+  SHOEBOX_ASSIGN(ZipDownload zip, Build(assets, ZipName(assets.size())));
+  return PreparedDownload{std::move(request), std::move(zip)};
 }
 
 Result<ZipDownload> DownloadService::Open(const Caller& caller, const std::string& request_id) {
@@ -59,7 +68,7 @@ Result<ZipDownload> DownloadService::Open(const Caller& caller, const std::strin
       return asset.error();
     }
   }
-  return Build(assets, "shoebox-" + std::to_string(assets.size()) + "-items.zip");
+  return Build(assets, ZipName(assets.size()));
 }
 
 Result<ZipDownload> DownloadService::OpenAlbum(const ShareLink& link, const std::string& album_name) {

@@ -20,6 +20,12 @@ struct ZipDownload {
   std::string file_name;  // e.g. "shoebox-12-items.zip"
 };
 
+// A request as made, with its archive (whose length the caller is told up front).
+struct PreparedDownload {
+  DownloadRequest request;
+  ZipDownload zip;
+};
+
 class DownloadService {
  public:
   static constexpr std::size_t kMaxAssets = 10000;
@@ -31,7 +37,7 @@ class DownloadService {
         clock_(clock) {}
 
   // Every asset must be one the caller may see (kNotFound otherwise). Valid kValidMinutes.
-  Result<DownloadRequest> Create(const Caller& caller, const std::vector<std::string>& asset_ids);
+  Result<PreparedDownload> Create(const Caller& caller, const std::vector<std::string>& asset_ids);
   // The archive for the caller's request (kNotFound for another's or an expired one). Assets
   // that went since the request (deleted, unshared) are left out.
   Result<ZipDownload> Open(const Caller& caller, const std::string& request_id);

@@ -27,10 +27,6 @@ constexpr char kUpdateUserDisabled[] = "UPDATE users SET disabled = $2 WHERE id 
 constexpr char kUpdateUserQuota[] = "UPDATE users SET quota_bytes = $2 WHERE id = $1";
 constexpr char kUpdateUserQuality[] = "UPDATE users SET default_quality = $2 WHERE id = $1";
 
-const char* QualityName(Quality quality) {
-  return quality == Quality::kStorageSaver ? "storage_saver" : "original";
-}
-
 User ReadUser(const Rows& r, int row, int first = 0) {
   User u;
   u.id = r.Text(row, first + 0);
@@ -43,8 +39,7 @@ User ReadUser(const Rows& r, int row, int first = 0) {
   u.used_bytes = r.Int(row, first + 7);
   u.storage_label = r.Text(row, first + 8);
   u.created_at = r.Int(row, first + 9);
-  u.default_quality =
-      r.Text(row, first + 10) == "storage_saver" ? Quality::kStorageSaver : Quality::kOriginal;
+  u.default_quality = ParseQuality(r.Text(row, first + 10)).value_or(Quality::kOriginal);
   return u;
 }
 

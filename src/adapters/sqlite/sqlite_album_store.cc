@@ -102,19 +102,8 @@ constexpr const char kSelectDownload[] =
     "SELECT id, user_id, asset_ids, expires_at FROM download_requests WHERE id = ?1";
 
 // ---------------------------------------------------------------- row mapping.
-std::string_view RoleName(AlbumRole role) {
-  switch (role) {
-    case AlbumRole::kOwner: return "owner";
-    case AlbumRole::kContributor: return "contributor";
-    case AlbumRole::kViewer: break;
-  }
-  return "viewer";
-}
-
 AlbumRole ParseRole(std::string_view name) {
-  if (name == "owner") return AlbumRole::kOwner;
-  if (name == "contributor") return AlbumRole::kContributor;
-  return AlbumRole::kViewer;
+  return ParseAlbumRole(name).value_or(AlbumRole::kViewer);
 }
 
 Album ReadAlbum(const Statement& s) {
@@ -240,7 +229,7 @@ class SqliteAlbums final : public AlbumRepository {
                          UnixMillis now) override {
     return db_.Write<void>([&](Connection& c) -> Result<void> {
       SHOEBOX_ASSIGN(auto s, c.Prepare(kPutMember));
-      s.Bind(1, album_id).Bind(2, user_id).Bind(3, RoleName(role)).Bind(4, now);
+      s.Bind(1, album_id).Bind(2, user_id).Bind(3, AlbumRoleName(role)).Bind(4, now);
       SHOEBOX_TRY(s.Run());
       return TouchAlbumIn(c, album_id, now);
     });

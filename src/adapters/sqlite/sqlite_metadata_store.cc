@@ -267,16 +267,6 @@ constexpr const char kCountReceivingUploads[] =
 // ---------------------------------------------------------------- row mapping.
 // Steps through every row of `statement`, mapping each with `read`.
 
-std::string_view QualityName(Quality quality) {
-  return quality == Quality::kStorageSaver ? "storage_saver" : "original";
-}
-
-std::optional<Quality> ParseQuality(std::string_view name) {
-  if (name == "original") return Quality::kOriginal;
-  if (name == "storage_saver") return Quality::kStorageSaver;
-  return std::nullopt;
-}
-
 std::string_view MediaStateName(MediaState state) {
   switch (state) {
     case MediaState::kReady: return "ready";
