@@ -1,8 +1,12 @@
 // The MetadataStore contract (ports/metadata_store.h), run against every adapter.
 #include <gtest/gtest.h>
 
+#include <map>
+
+#include "adapters/postgres/pg_metadata_store.h"
 #include "adapters/sqlite/sqlite_metadata_store.h"
 #include "core/ids.h"
+#include "tests/support/postgres_server.h"
 #include "tests/support/test_support.h"
 
 namespace shoebox {
@@ -324,11 +328,27 @@ TEST_P(MetadataStoreConformance, ReopeningKeepsDataAndSchema) {
   EXPECT_TRUE(store_->Ping());
 }
 
+// One private PostgreSQL server for the whole run, a fresh database per test folder (opening
+// the same folder again reopens the same database, as with SQLite's file).
+std::unique_ptr<MetadataStore> OpenPostgres(const std::filesystem::path& dir) {
+  static testing::PostgresServer server;
+  static std::map<std::filesystem::path, std::string> urls;
+  static int databases = 0;
+  auto [it, fresh] = urls.try_emplace(dir);
+  if (fresh) it->second = server.CreateDatabase("conformance_" + std::to_string(++databases));
+  auto store = postgres::OpenPgMetadataStore(it->second, 4);
+  if (!store) ADD_FAILURE() << store.error().message;
+  return std::move(*store);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Adapters, MetadataStoreConformance,
-    ::testing::Values(MetadataStoreFactory{"sqlite", [](const std::filesystem::path& dir) {
-      return std::move(*sqlite::OpenSqliteMetadataStore((dir / "test.db").string()));
-    }}),
+    ::testing::Values(MetadataStoreFactory{"sqlite",
+                                           [](const std::filesystem::path& dir) {
+                                             return std::move(*sqlite::OpenSqliteMetadataStore(
+                                                 (dir / "test.db").string()));
+                                           }},
+                      MetadataStoreFactory{"postgres", OpenPostgres}),
     [](const auto& info) { return info.param.name; });
 
 }  // namespace

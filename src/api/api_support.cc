@@ -133,11 +133,10 @@ Result<Quality> ParseQualityName(const std::string& name) {
 }
 
 Json AssetJson(const Asset& asset, std::int64_t trash_retention_days, const AssetJsonView& view) {
-  auto kind = asset.kind == MediaKind::kPhoto ? "photo" : asset.kind == MediaKind::kVideo ? "video" : "unknown";
   Json json = {{"id", asset.id},
                {"original_name", asset.original_name},
                {"mime_type", asset.mime_type},
-               {"kind", kind},
+               {"kind", MediaKindName(asset.kind)},
                {"size_bytes", asset.size_bytes},
                {"taken_at", Rfc3339(asset.taken_at)},
                {"is_favorite", asset.is_favorite},
@@ -151,9 +150,7 @@ Json AssetJson(const Asset& asset, std::int64_t trash_retention_days, const Asse
   MediaInfo media = asset.media;
   if (!view.show_location) media.latitude = media.longitude = media.altitude = std::nullopt;
   json["media"] = MediaInfoToJson(media);
-  json["media_state"] = asset.media_state == MediaState::kReady    ? "ready"
-                        : asset.media_state == MediaState::kFailed ? "failed"
-                                                                   : "pending";
+  json["media_state"] = MediaStateName(asset.media_state);
   // Versioned URLs: a new thumbnail gets a new URL, so browsers may cache each one forever.
   std::string base = (view.url_base.empty() ? std::string("/api/v1/assets/") : view.url_base) +
                      asset.id + "/";

@@ -54,6 +54,22 @@ struct Credential {
 
 enum class MediaKind { kUnknown, kPhoto, kVideo };
 
+// A kind's name, the same in every database.
+inline std::string_view MediaKindName(MediaKind kind) {
+  switch (kind) {
+    case MediaKind::kPhoto: return "photo";
+    case MediaKind::kVideo: return "video";
+    case MediaKind::kUnknown: break;
+  }
+  return "unknown";
+}
+
+inline MediaKind ParseMediaKind(std::string_view name) {
+  if (name == "photo") return MediaKind::kPhoto;
+  if (name == "video") return MediaKind::kVideo;
+  return MediaKind::kUnknown;
+}
+
 // What the media pipeline learnt from a file's contents. Plain values; fields a file does not
 // carry stay empty.
 struct MediaInfo {
@@ -88,6 +104,22 @@ struct MediaInfo {
 };
 
 enum class MediaState { kPending, kReady, kFailed };
+
+// A state's name, the same in every database and in the API.
+inline std::string_view MediaStateName(MediaState state) {
+  switch (state) {
+    case MediaState::kReady: return "ready";
+    case MediaState::kFailed: return "failed";
+    case MediaState::kPending: break;
+  }
+  return "pending";
+}
+
+inline MediaState ParseMediaState(std::string_view name) {
+  if (name == "ready") return MediaState::kReady;
+  if (name == "failed") return MediaState::kFailed;
+  return MediaState::kPending;
+}
 
 struct Asset {
   std::string id;

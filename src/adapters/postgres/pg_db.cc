@@ -24,6 +24,22 @@ Params& Params::AddBytes(std::string_view bytes) {
   return *this;
 }
 
+Params& Params::AddTextArray(const std::vector<std::string>& items) {
+  std::string text = "{";
+  for (const std::string& item : items) {
+    if (text.size() > 1) text += ',';
+    text += '"';
+    for (char c : item) {
+      if (c == '"' || c == '\\') text += '\\';
+      text += c;
+    }
+    text += '"';
+  }
+  text += '}';
+  values_.emplace_back(std::move(text));
+  return *this;
+}
+
 std::string Rows::Text(int row, int column) const {
   return std::string(PQgetvalue(result_.get(), row, column),
                      PQgetlength(result_.get(), row, column));

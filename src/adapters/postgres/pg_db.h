@@ -44,6 +44,8 @@ class Params {
   Params& AddDouble(double value);
   // Bytes of any value (BYTEA), sent as hex.
   Params& AddBytes(std::string_view bytes);
+  // A text[] array literal, for "= ANY($n::text[])".
+  Params& AddTextArray(const std::vector<std::string>& items);
   Params& AddNull() {
     values_.emplace_back(std::nullopt);
     return *this;

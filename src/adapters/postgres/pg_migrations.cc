@@ -126,9 +126,10 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_due ON jobs(state, run_after);
 CREATE INDEX jobs_by_asset ON jobs(asset_id);
 -- The change feed devices sync from. A sequence hands out numbers in the order transactions
--- ask, not the order they commit, so readers of this feed must not pass a number that a
--- transaction still running may yet commit (the adapter reads only below the oldest running
--- transaction's first number).
+-- ask, not the order they commit: a reader that saw number 11 committed could move its cursor
+-- past 10, still running, and never see it. So the trigger first takes a per-owner lock held to
+-- commit: an owner's changes take their numbers one transaction at a time, in commit order,
+-- and a feed read per owner never skips one.
 CREATE TABLE asset_changes (
   seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   asset_id TEXT NOT NULL UNIQUE,
@@ -138,6 +139,8 @@ CREATE TABLE asset_changes (
 CREATE INDEX asset_changes_by_owner ON asset_changes(owner_id, seq);
 CREATE FUNCTION record_asset_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  PERFORM pg_advisory_xact_lock(71528432, hashtext(CASE WHEN TG_OP = 'DELETE' THEN OLD.owner_id
+                                                        ELSE NEW.owner_id END));
   IF TG_OP = 'DELETE' THEN
     DELETE FROM asset_changes WHERE asset_id = OLD.id;
     INSERT INTO asset_changes (asset_id, owner_id) VALUES (OLD.id, OLD.owner_id);

@@ -1,6 +1,5 @@
-// The PostgreSQL repositories, one per aggregate, each on the shared pg_db layer. The
-// MetadataStore that gathers them comes once all exist (issue 6); until then each is built
-// and tested on its own against the same contract as the SQLite ones.
+// The PostgreSQL repositories, one per aggregate, each on the shared pg_db layer, gathered by
+// OpenPgMetadataStore (pg_metadata_store.h).
 #pragma once
 
 #include <memory>
@@ -14,5 +13,16 @@ namespace shoebox::postgres {
 std::unique_ptr<UserRepository> NewPgUsers(Database& db);
 std::unique_ptr<CredentialRepository> NewPgCredentials(Database& db);
 std::unique_ptr<LoginAttemptRepository> NewPgLoginAttempts(Database& db);
+
+// The library (pg_assets.cc): assets, uploads in progress, media jobs, device reports.
+std::unique_ptr<AssetRepository> NewPgAssets(Database& db);
+std::unique_ptr<UploadRepository> NewPgUploads(Database& db);
+std::unique_ptr<JobRepository> NewPgJobs(Database& db);
+std::unique_ptr<DeviceRepository> NewPgDevices(Database& db);
+
+// Sharing (pg_albums.cc): albums, their links, zip download requests.
+std::unique_ptr<AlbumRepository> NewPgAlbums(Database& db);
+std::unique_ptr<ShareLinkRepository> NewPgShareLinks(Database& db);
+std::unique_ptr<DownloadRepository> NewPgDownloads(Database& db);
 
 }  // namespace shoebox::postgres

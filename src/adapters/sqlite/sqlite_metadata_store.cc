@@ -267,21 +267,6 @@ constexpr const char kCountReceivingUploads[] =
 // ---------------------------------------------------------------- row mapping.
 // Steps through every row of `statement`, mapping each with `read`.
 
-std::string_view MediaStateName(MediaState state) {
-  switch (state) {
-    case MediaState::kReady: return "ready";
-    case MediaState::kFailed: return "failed";
-    case MediaState::kPending: break;
-  }
-  return "pending";
-}
-
-MediaState ParseMediaState(std::string_view name) {
-  if (name == "ready") return MediaState::kReady;
-  if (name == "failed") return MediaState::kFailed;
-  return MediaState::kPending;
-}
-
 User ReadUser(const Statement& s, int first = 0) {
   User u;
   u.id = s.Text(first + 0);
@@ -313,21 +298,6 @@ Credential ReadCredential(const Statement& s) {
   c.last_used_at = s.Int(6);
   c.expires_at = s.OptionalInt(7);
   return c;
-}
-
-std::string_view MediaKindName(MediaKind kind) {
-  switch (kind) {
-    case MediaKind::kPhoto: return "photo";
-    case MediaKind::kVideo: return "video";
-    case MediaKind::kUnknown: break;
-  }
-  return "unknown";
-}
-
-MediaKind ParseMediaKind(std::string_view name) {
-  if (name == "photo") return MediaKind::kPhoto;
-  if (name == "video") return MediaKind::kVideo;
-  return MediaKind::kUnknown;
 }
 
 // `text` for a LIKE pattern with % _ and the escape character matched literally (ESCAPE '\\').
