@@ -1,10 +1,14 @@
 // The BlobStore contract (ports/blob_store.h), run against every adapter.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <functional>
 #include <set>
+#include <stdexcept>
 
 #include "adapters/localfs/local_blob_store.h"
+#include "adapters/s3/s3_blob_store.h"
+#include "tests/support/s3_server.h"
 #include "tests/support/test_support.h"
 
 namespace shoebox {
@@ -14,6 +18,22 @@ struct BlobStoreFactory {
   std::string name;
   std::function<std::unique_ptr<BlobStore>(const std::filesystem::path&)> open;
 };
+
+// One s3rver for the whole suite (started on first use); each store gets a prefix of its own.
+std::unique_ptr<BlobStore> OpenS3Store(const std::filesystem::path& work_dir) {
+  static testing::S3Server server;
+  static std::atomic<int> stores{0};
+  s3::S3Options options;
+  options.endpoint = server.endpoint();
+  options.bucket = testing::S3Server::kBucket;
+  options.access_key = testing::S3Server::kAccessKey;
+  options.secret_key = testing::S3Server::kSecretKey;
+  options.prefix = "conformance-" + std::to_string(++stores) + "/";
+  options.work_dir = work_dir.string();
+  auto store = s3::OpenS3BlobStore(options);
+  if (!store) throw std::runtime_error("OpenS3BlobStore: " + store.error().message);
+  return std::move(*store);
+}
 
 // Names the adapter in test output (instead of the factory's bytes).
 void PrintTo(const BlobStoreFactory& factory, std::ostream* out) { *out << factory.name; }
@@ -104,9 +124,11 @@ TEST_P(BlobStoreConformance, KeysCannotEscapeTheStore) {
 
 INSTANTIATE_TEST_SUITE_P(
     Adapters, BlobStoreConformance,
-    ::testing::Values(BlobStoreFactory{"local", [](const std::filesystem::path& root) {
-      return std::move(*localfs::OpenLocalBlobStore(root));
-    }}),
+    ::testing::Values(BlobStoreFactory{"local",
+                                       [](const std::filesystem::path& root) {
+                                         return std::move(*localfs::OpenLocalBlobStore(root));
+                                       }},
+                      BlobStoreFactory{"s3", &OpenS3Store}),
     [](const auto& info) { return info.param.name; });
 
 }  // namespace
