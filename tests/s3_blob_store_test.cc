@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "adapters/s3/s3_client.h"
 #include "tests/support/s3_server.h"
 #include "tests/support/test_support.h"
 
@@ -147,6 +148,52 @@ TEST_F(S3BlobStoreTest, CommitsTwelveMiBStagedInSeveralSyncsAsAMultipartUpload) 
   EXPECT_TRUE(store->CommitStaging(id_, key));
   EXPECT_TRUE(Open(options)->CommitStaging(id_, key));
   EXPECT_EQ(Requests("POST", "uploads").size(), 1u);
+}
+
+TEST(S3MultipartTest, PartSizesKeepToS3Limits) {
+  constexpr std::int64_t kGiB = 1024 * kMiB;
+  EXPECT_EQ(s3::MultipartPartBytes(1 * kMiB, 12 * kMiB), 5 * kMiB);
+  EXPECT_EQ(s3::MultipartPartBytes(16 * kMiB, 10 * kGiB), 16 * kMiB);  // 640 parts
+  EXPECT_EQ(s3::MultipartPartBytes(64 * kGiB, 100 * kGiB), 5 * kGiB);
+  for (std::int64_t size : {160 * kGiB + 1, 1024 * kGiB, 5 * 1024 * kGiB}) {
+    std::int64_t part = s3::MultipartPartBytes(16 * kMiB, size);
+    EXPECT_GT(part, 16 * kMiB);
+    EXPECT_LE((size + part - 1) / part, 10'000) << size;
+    EXPECT_LE(part, 5 * kGiB);
+  }
+}
+
+TEST_F(S3BlobStoreTest, SyncOnAnotherThreadCoversEveryWriteThatReturned) {
+  auto store = Open(Options());
+  auto writer = store->OpenStaging(id_, 0);
+  ASSERT_TRUE(writer);
+  const std::string bytes = Pattern(12 * kMiB, 17);
+  constexpr std::int64_t kPiece = 256 * 1024;
+  std::atomic<std::int64_t> returned{0};
+  std::atomic<bool> done{false};
+  std::thread syncer([&] {
+    while (!done) {
+      std::int64_t covered = returned;
+      auto synced = (*writer)->Sync();
+      if (!synced) {
+        ADD_FAILURE() << synced.error().message;
+        return;
+      }
+      if (covered > 0) {
+        // The last byte Sync() had to cover is there, for any instance to read.
+        EXPECT_EQ(ReadAll(store->ReadStaging(id_, covered - 1, 1)), bytes.substr(covered - 1, 1));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  for (std::int64_t at = 0; at < static_cast<std::int64_t>(bytes.size()); at += kPiece) {
+    ASSERT_TRUE((*writer)->Write(std::span<const char>(bytes.data() + at, kPiece)));
+    returned = at + kPiece;
+  }
+  done = true;
+  syncer.join();
+  ASSERT_TRUE((*writer)->Sync());
+  EXPECT_TRUE(ReadAll(store->ReadStaging(id_, 0, 12 * kMiB)) == bytes);
 }
 
 TEST_F(S3BlobStoreTest, ReadsRangesInWindowsAndPutsFilesOnce) {

@@ -27,10 +27,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::int64_t kMiB = 1024 * 1024;
-// S3's multipart limits.
-constexpr std::int64_t kMinPartBytes = 5 * kMiB;
-constexpr std::int64_t kMaxPartBytes = 5 * 1024 * kMiB;
-constexpr std::int64_t kMaxParts = 10'000;
 constexpr std::int64_t kMaxObjectBytes = 5 * 1024 * 1024 * kMiB;
 // A writer stores a chunk once this much is buffered, even before Sync(): bounds its memory.
 constexpr std::size_t kChunkBytes = 8 * kMiB;
@@ -82,14 +78,6 @@ std::optional<std::int64_t> ParseOffsetName(std::string_view name) {
   auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), offset);
   if (ec != std::errc() || end != name.data() + name.size()) return std::nullopt;
   return offset;
-}
-
-// The part size for an object of `size` bytes: `wanted` within S3's limits, grown until at most
-// 10,000 parts are needed.
-std::int64_t PartBytes(std::int64_t wanted, std::int64_t size) {
-  std::int64_t part = std::clamp(wanted, kMinPartBytes, kMaxPartBytes);
-  std::int64_t needed = (size + kMaxParts - 1) / kMaxParts;
-  return std::max(part, needed);
 }
 
 std::string EscapeXml(std::string_view text) {
@@ -695,7 +683,7 @@ class S3BlobStore final : public BlobStore {
     if (size > kMaxObjectBytes) {
       return MakeError(ErrorCode::kInternal, name + " is larger than S3's 5 TiB object limit");
     }
-    std::int64_t part_bytes = PartBytes(options_.part_bytes, size);
+    std::int64_t part_bytes = MultipartPartBytes(options_.part_bytes, size);
     if (size <= part_bytes) {
       SHOEBOX_ASSIGN(PartBody part, source(0, size));
       S3Request request;

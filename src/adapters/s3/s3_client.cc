@@ -148,6 +148,15 @@ std::string S3Response::Header(std::string_view lower_case_name) const {
   return it == headers.end() ? std::string() : it->second;
 }
 
+std::int64_t MultipartPartBytes(std::int64_t wanted, std::int64_t object_bytes) {
+  constexpr std::int64_t kMiB = 1024 * 1024;
+  constexpr std::int64_t kMinPartBytes = 5 * kMiB;
+  constexpr std::int64_t kMaxPartBytes = 5 * 1024 * kMiB;
+  constexpr std::int64_t kMaxParts = 10'000;
+  std::int64_t part = std::clamp(wanted, kMinPartBytes, kMaxPartBytes);
+  return std::max(part, (object_bytes + kMaxParts - 1) / kMaxParts);
+}
+
 std::string EncodeKeyPath(std::string_view key) {
   std::string out;
   std::size_t start = 0;

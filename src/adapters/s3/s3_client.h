@@ -92,6 +92,10 @@ class S3Client {
   std::vector<void*> idle_handles_;  // CURL*
 };
 
+// The part size for a multipart upload of `object_bytes`: `wanted` clamped to S3's limits (5 MiB
+// to 5 GiB a part), grown until at most 10,000 parts are needed.
+std::int64_t MultipartPartBytes(std::int64_t wanted, std::int64_t object_bytes);
+
 // Each '/'-separated segment percent-encoded as RFC 3986 says (unreserved characters kept).
 std::string EncodeKeyPath(std::string_view key);
 // "a=1&b=" from unencoded pairs: names and values encoded, sorted, '=' even for empty values
