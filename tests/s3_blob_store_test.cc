@@ -353,6 +353,31 @@ TEST_F(S3BlobStoreTest, RetriesServerErrorsSlowDownAndDroppedConnections) {
   EXPECT_EQ(Requests("PUT").size(), 2u);
 }
 
+TEST_F(S3BlobStoreTest, AWriterThatLosesTheRaceForAKeyGetsConflict) {
+  // s3rver ignores If-None-Match; the proxy answers 412 as AWS does when another writer's object
+  // appeared between the existence check and the PUT.
+  auto store = Open(Options());
+  server_->SetFaults(
+      R"([{"method": "PUT", "status": 412, "code": "PreconditionFailed", "times": 1}])");
+  std::string file = WriteLocalFile("race.bin", "race");
+  auto lost = store->PutFile("library/c/a.jpg", file);
+  ASSERT_FALSE(lost);
+  EXPECT_EQ(lost.error().code, ErrorCode::kConflict);
+  EXPECT_TRUE(std::filesystem::exists(file));
+  EXPECT_EQ(Requests("PUT").size(), 1u);  // not retried
+
+  auto writer = store->OpenStaging(id_, 0);
+  ASSERT_TRUE(writer);
+  ASSERT_TRUE((*writer)->Write(std::string_view("staged")));
+  ASSERT_TRUE((*writer)->Sync());
+  server_->SetFaults(
+      R"([{"method": "PUT", "status": 412, "code": "PreconditionFailed", "times": 1}])");
+  auto taken = store->CommitStaging(id_, "library/c/b.jpg");
+  ASSERT_FALSE(taken);
+  EXPECT_EQ(taken.error().code, ErrorCode::kConflict);
+  ASSERT_TRUE(store->CommitStaging(id_, "library/c/b.jpg"));  // the key turned out free
+}
+
 TEST_F(S3BlobStoreTest, SlowResponsesStillSucceed) {
   auto store = Open(Options());
   std::string file = WriteLocalFile("slow.bin", "slow bytes");
