@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/signal_set.hpp>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
@@ -11,6 +12,8 @@
 
 #include "adapters/libmagic/libmagic_inspector.h"
 #include "adapters/localfs/local_blob_store.h"
+#include "adapters/postgres/pg_metadata_store.h"
+#include "adapters/s3/s3_blob_store.h"
 #include "adapters/sandbox/sandboxed_media_processor.h"
 #include "adapters/sqlite/sqlite_metadata_store.h"
 #include "core/durable_file.h"
@@ -19,13 +22,44 @@
 
 namespace shoebox {
 
+namespace {
+
+// The embedded SQLite file in the data folder, or the shared PostgreSQL database.
+Result<std::unique_ptr<MetadataStore>> OpenStore(const ServerConfig& config,
+                                                 const std::filesystem::path& data) {
+  if (!config.database_url.empty()) {
+    return postgres::OpenPgMetadataStore(config.database_url,
+                                         static_cast<int>(config.database_pool_size));
+  }
+  return sqlite::OpenSqliteMetadataStore((data / "shoebox.db").string());
+}
+
+// The data folder, or the S3 bucket.
+Result<std::unique_ptr<BlobStore>> OpenBlobs(const ServerConfig& config,
+                                             const std::filesystem::path& data) {
+  if (config.s3_bucket.empty()) return localfs::OpenLocalBlobStore(data);
+  s3::S3Options options;
+  options.endpoint = config.s3_endpoint;
+  options.region = config.s3_region;
+  options.bucket = config.s3_bucket;
+  options.access_key = config.s3_access_key;
+  options.secret_key = config.s3_secret_key;
+  options.path_style = config.s3_path_style;
+  options.prefix = config.s3_prefix;
+  options.part_bytes = config.s3_part_mb * 1024 * 1024;
+  options.work_dir = (data / "tmp" / "s3").string();
+  return s3::OpenS3BlobStore(options);
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Runtime>> Runtime::Open(const ServerConfig& config, const Clock& clock) {
   std::unique_ptr<Runtime> r(new Runtime());
   r->config_ = config;
   std::filesystem::path data = std::filesystem::absolute(config.data_dir);
   SHOEBOX_TRY(CreateDirectoriesDurably(data));
-  SHOEBOX_ASSIGN(r->store_, sqlite::OpenSqliteMetadataStore((data / "shoebox.db").string()));
-  SHOEBOX_ASSIGN(r->blobs_, localfs::OpenLocalBlobStore(data));
+  SHOEBOX_ASSIGN(r->store_, OpenStore(config, data));
+  SHOEBOX_ASSIGN(r->blobs_, OpenBlobs(config, data));
   SHOEBOX_ASSIGN(r->inspector_, libmagic::OpenLibmagicInspector());
   r->hasher_ = std::make_unique<PasswordHasher>();
   MetadataStore& store = *r->store_;
@@ -39,6 +73,7 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const ServerConfig& config, const
   upload_settings.limits = {config.photo_max_bytes, config.photo_max_pixels, config.video_max_bytes};
   upload_settings.max_patch_bytes = config.max_patch_bytes;
   upload_settings.expire_after_ms = config.upload_expire_hours * 3600 * 1000;
+  upload_settings.lease_ms = std::max<std::int64_t>(1, config.upload_lease_seconds) * 1000;
   r->uploads_ = std::make_unique<UploadService>(store.Uploads(), store.Assets(), store.Users(),
                                                 *r->blobs_, *r->inspector_, *r->policy_, clock,
                                                 upload_settings, RandomToken(6));
@@ -80,6 +115,7 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const ServerConfig& config, const
   runner_settings.max_attempts = static_cast<int>(config.job_max_attempts);
   runner_settings.retry_base_ms = config.job_retry_base_seconds * 1000;
   runner_settings.instance_id = RandomToken(6);
+  runner_settings.lease_ms = std::max<std::int64_t>(3, config.job_lease_seconds) * 1000;
   r->runner_ = std::make_unique<JobRunner>(store.Jobs(), *r->media_, clock, runner_settings);
   r->maintenance_ = std::make_unique<MaintenanceService>(*r->uploads_, *r->assets_,
                                                          store.LoginAttempts(), clock);
@@ -107,9 +143,12 @@ Runtime::~Runtime() {
 
 Result<void> Runtime::TakeOverEmbeddedStore() {
   // The embedded database belongs to the one server process: leases still set were held by a
-  // predecessor that crashed, and clients resuming now must not wait for them to lapse.
-  SHOEBOX_TRY(store_->Uploads().ReleaseAllLeases());
-  SHOEBOX_TRY(store_->Jobs().ReleaseAllLeases());
+  // predecessor that crashed, and clients resuming now must not wait for them to lapse. A
+  // shared database's leases may belong to other instances alive now; they lapse on their own.
+  if (config_.database_url.empty()) {
+    SHOEBOX_TRY(store_->Uploads().ReleaseAllLeases());
+    SHOEBOX_TRY(store_->Jobs().ReleaseAllLeases());
+  }
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(work_dir_.parent_path(), ec)) {
     if (entry.path() != work_dir_) std::filesystem::remove_all(entry.path(), ec);
@@ -145,7 +184,13 @@ ServerApp::ServerApp(Runtime& runtime)
 ServerApp::~ServerApp() = default;
 
 Result<std::string> ServerApp::Start() {
+  if (runtime_.config().role != "all" && runtime_.config().database_url.empty()) {
+    return MakeError(ErrorCode::kBadRequest,
+                     "server.role " + runtime_.config().role +
+                         " needs a database other instances share (database.url)");
+  }
   SHOEBOX_TRY(runtime_.TakeOverEmbeddedStore());
+  if (!serves_http()) return std::string("nothing (media worker)");
   return server_->Start();
 }
 
@@ -166,13 +211,31 @@ void ServerApp::Run() {
                                      {"uploads_removed", report->uploads_removed},
                                      {"assets_purged", report->assets_purged}}).dump());
       }
+      if (!runtime_.config().s3_bucket.empty()) {
+        // Commits that died half-way (a killed instance) leave multipart uploads that S3 bills
+        // until aborted; a day is far longer than any commit runs.
+        auto aborted = s3::AbortStaleMultipartUploads(runtime_.blobs(), 24 * 3600 * 1000LL);
+        if (!aborted) {
+          spdlog::warn(nlohmann::json({{"event", "maintenance_failed"},
+                                       {"message", aborted.error().message}}).dump());
+        }
+      }
       lock.lock();
       wake.wait_for(lock, std::chrono::seconds(runtime_.config().maintenance_interval_seconds),
                     [&] { return done; });
     }
   });
-  if (runtime_.config().jobs_enabled) runtime_.StartJobWorkers();
-  server_->Run();
+  const ServerConfig& config = runtime_.config();
+  if (config.jobs_enabled && config.role != "api") runtime_.StartJobWorkers();
+  if (serves_http()) {
+    server_->Run();
+  } else {
+    boost::asio::signal_set signals(worker_wait_, SIGINT, SIGTERM);
+    signals.async_wait([](const boost::system::error_code& ec, int signal) {
+      if (!ec) spdlog::info(R"({{"event":"shutdown","signal":{}}})", signal);
+    });
+    worker_wait_.run();
+  }
   runtime_.StopJobWorkers();
   {
     std::lock_guard lock(mutex);
@@ -182,6 +245,12 @@ void ServerApp::Run() {
   maintenance.join();
 }
 
-void ServerApp::Stop() { server_->Stop(); }
+void ServerApp::Stop() {
+  if (serves_http()) {
+    server_->Stop();
+  } else {
+    worker_wait_.stop();
+  }
+}
 
 }  // namespace shoebox

@@ -3,6 +3,7 @@
 // from here, so they run the same parts.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
 #include <filesystem>
 #include <memory>
 
@@ -68,7 +69,8 @@ class Runtime {
   std::unique_ptr<api::ApiServices> api_;
 };
 
-// Serves HTTP until SIGINT/SIGTERM or server.Stop(), running maintenance periodically.
+// Serves HTTP until SIGINT/SIGTERM or server.Stop(), running maintenance periodically and
+// media jobs as server.role says ("worker": jobs and maintenance without HTTP).
 // `on_listening` is called with the bound address once the socket listens.
 class ServerApp {
  public:
@@ -79,9 +81,13 @@ class ServerApp {
   void Stop();
 
  private:
+  bool serves_http() const { return runtime_.config().role != "worker"; }
+
   Runtime& runtime_;
   http::Router router_;
   std::unique_ptr<http::Server> server_;
+  // A worker without HTTP waits here for SIGINT/SIGTERM or Stop().
+  boost::asio::io_context worker_wait_;
 };
 
 }  // namespace shoebox

@@ -19,6 +19,7 @@ struct CommonFlags {
   std::string data_dir;
   std::string listen;
   std::vector<std::string> settings;  // key=value
+  std::string role;
 };
 
 void AddCommonFlags(CLI::App& command, CommonFlags& flags, bool with_listen) {
@@ -30,6 +31,10 @@ void AddCommonFlags(CLI::App& command, CommonFlags& flags, bool with_listen) {
                        std::string("address to listen on (default ") + kDefaultListen + ")");
   }
   command.add_option("--set", flags.settings, "override a setting: --set section.key=value");
+  if (with_listen) {
+    command.add_option("--role", flags.role,
+                       "all (default), api (HTTP only) or worker (media jobs only, no HTTP)");
+  }
 }
 
 Result<ServerConfig> LoadConfig(const CommonFlags& flags) {
@@ -43,6 +48,7 @@ Result<ServerConfig> LoadConfig(const CommonFlags& flags) {
   }
   if (!flags.data_dir.empty()) overrides["storage.data_dir"] = flags.data_dir;
   if (!flags.listen.empty()) overrides["server.listen"] = flags.listen;
+  if (!flags.role.empty()) overrides["server.role"] = flags.role;
   return LoadServerConfig(flags.config_file, CurrentEnvironment(), overrides);
 }
 
@@ -75,8 +81,13 @@ int Serve(const CommonFlags& flags) {
   ServerApp app(**runtime);
   auto bound = app.Start();
   if (!bound) return Fail(bound.error());
-  std::printf("Shoebox %s listening on http://%s (data: %s)\n", SHOEBOX_VERSION, bound->c_str(),
-              config->data_dir.c_str());
+  if (config->role == "worker") {
+    std::printf("Shoebox %s media worker running (data: %s)\n", SHOEBOX_VERSION,
+                config->data_dir.c_str());
+  } else {
+    std::printf("Shoebox %s listening on http://%s (data: %s)\n", SHOEBOX_VERSION,
+                bound->c_str(), config->data_dir.c_str());
+  }
   std::fflush(stdout);
   app.Run();
   std::printf("Shoebox stopped.\n");

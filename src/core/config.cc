@@ -22,7 +22,18 @@ struct Key {
 const std::vector<Key>& Keys() {
   static const std::vector<Key> keys = {
       {"storage.data_dir", &ServerConfig::data_dir},
+      {"storage.s3_endpoint", &ServerConfig::s3_endpoint},
+      {"storage.s3_region", &ServerConfig::s3_region},
+      {"storage.s3_bucket", &ServerConfig::s3_bucket},
+      {"storage.s3_access_key", &ServerConfig::s3_access_key},
+      {"storage.s3_secret_key", &ServerConfig::s3_secret_key},
+      {"storage.s3_path_style", &ServerConfig::s3_path_style},
+      {"storage.s3_prefix", &ServerConfig::s3_prefix},
+      {"storage.s3_part_mb", &ServerConfig::s3_part_mb},
+      {"database.url", &ServerConfig::database_url},
+      {"database.pool_size", &ServerConfig::database_pool_size},
       {"server.listen", &ServerConfig::listen},
+      {"server.role", &ServerConfig::role},
       {"server.io_threads", &ServerConfig::io_threads},
       {"server.worker_threads", &ServerConfig::worker_threads},
       {"server.idle_timeout_seconds", &ServerConfig::idle_timeout_seconds},
@@ -36,6 +47,7 @@ const std::vector<Key>& Keys() {
       {"limits.video_max_bytes", &ServerConfig::video_max_bytes},
       {"uploads.max_patch_bytes", &ServerConfig::max_patch_bytes},
       {"uploads.expire_hours", &ServerConfig::upload_expire_hours},
+      {"uploads.lease_seconds", &ServerConfig::upload_lease_seconds},
       {"trash.retention_days", &ServerConfig::trash_retention_days},
       {"auth.session_days", &ServerConfig::session_days},
       {"auth.login_max_failures", &ServerConfig::login_max_failures},
@@ -46,6 +58,7 @@ const std::vector<Key>& Keys() {
       {"jobs.workers", &ServerConfig::job_workers},
       {"jobs.max_attempts", &ServerConfig::job_max_attempts},
       {"jobs.retry_base_seconds", &ServerConfig::job_retry_base_seconds},
+      {"jobs.lease_seconds", &ServerConfig::job_lease_seconds},
       {"media.tool", &ServerConfig::media_tool},
       {"web.root", &ServerConfig::web_root},
       {"media.ffmpeg", &ServerConfig::ffmpeg},
@@ -120,6 +133,21 @@ Result<void> SetFromToml(ServerConfig& config, const Key& key, const toml::node&
       key.field);
 }
 
+// Printed configurations hide secrets: the S3 secret key and a database URL's password.
+std::string MaskSecret(std::string_view key, std::string value) {
+  if (value.empty()) return value;
+  if (key == "storage.s3_secret_key") return "********";
+  if (key == "database.url") {
+    auto scheme = value.find("://");
+    auto at = value.find('@');
+    auto colon = scheme == std::string::npos ? std::string::npos : value.find(':', scheme + 3);
+    if (at != std::string::npos && colon != std::string::npos && colon < at) {
+      value.replace(colon + 1, at - colon - 1, "********");
+    }
+  }
+  return value;
+}
+
 const Key* FindKey(std::string_view name) {
   for (const Key& key : Keys()) {
     if (name == key.name) return &key;
@@ -166,6 +194,15 @@ Result<ServerConfig> LoadServerConfig(const std::string& config_file,
     if (key == nullptr) return MakeError(ErrorCode::kBadRequest, "unknown setting " + name);
     SHOEBOX_TRY(SetFromText(config, *key, value, "command line"));
   }
+  if (config.role != "all" && config.role != "api" && config.role != "worker") {
+    return MakeError(ErrorCode::kBadRequest, "server.role must be all, api or worker");
+  }
+  if (!config.s3_bucket.empty() && config.s3_endpoint.empty()) {
+    return MakeError(ErrorCode::kBadRequest, "storage.s3_bucket needs storage.s3_endpoint");
+  }
+  if (config.database_pool_size < 1) {
+    return MakeError(ErrorCode::kBadRequest, "database.pool_size must be >= 1");
+  }
   if (config.io_threads < 1 || config.worker_threads < 1) {
     return MakeError(ErrorCode::kBadRequest, "server.io_threads and server.worker_threads must be >= 1");
   }
@@ -193,7 +230,7 @@ std::vector<std::pair<std::string, std::string>> DescribeConfig(const ServerConf
           else return std::to_string(config.*member);
         },
         key.field);
-    out.emplace_back(key.name, value);
+    out.emplace_back(key.name, MaskSecret(key.name, value));
   }
   return out;
 }

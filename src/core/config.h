@@ -16,10 +16,28 @@ namespace shoebox {
 inline constexpr const char* kDefaultListen = "127.0.0.1:3420";
 
 struct ServerConfig {
-  // [storage]
+  // [storage] Local folder: the library when no S3 bucket is set, the embedded database when no
+  // database.url is set, and always the scratch space for media work.
   std::string data_dir = "shoebox-data";
+  // An S3-compatible bucket for originals, derived files and uploads in progress (shared by
+  // every instance). Empty s3_bucket: files live in data_dir.
+  std::string s3_endpoint;  // "https://s3.eu-west-1.amazonaws.com", "http://127.0.0.1:9000"
+  std::string s3_region = "us-east-1";
+  std::string s3_bucket;
+  std::string s3_access_key;
+  std::string s3_secret_key;
+  bool s3_path_style = true;  // false: bucket.host (virtual-host addressing)
+  std::string s3_prefix;      // keys start with this inside the bucket, e.g. "shoebox/"
+  std::int64_t s3_part_mb = 16;
+  // [database] Empty: SQLite in data_dir. "postgresql://user:password@host:5432/shoebox":
+  // PostgreSQL, which several instances can share.
+  std::string database_url;
+  std::int64_t database_pool_size = 16;
   // [server]
   std::string listen = kDefaultListen;
+  // "all" (HTTP and media jobs), "api" (HTTP only; jobs are queued for workers) or "worker"
+  // (media jobs and maintenance, no HTTP).
+  std::string role = "all";
   std::int64_t io_threads = 2;
   // Threads that run request handlers (database, disk); bounds concurrent blocking work.
   std::int64_t worker_threads = 32;
@@ -40,6 +58,9 @@ struct ServerConfig {
   // The largest body one PATCH may carry; put it under a proxy's body cap (Cloudflare: 100 MB).
   std::int64_t max_patch_bytes = 10'000'000'000;
   std::int64_t upload_expire_hours = 24;
+  // How long a request's hold on an upload outlives it when its instance dies without letting
+  // go (SIGKILL, power loss): another instance may continue the upload after this.
+  std::int64_t upload_lease_seconds = 60;
   // [trash]
   std::int64_t trash_retention_days = 60;
   // [auth]
@@ -55,6 +76,9 @@ struct ServerConfig {
   std::int64_t job_workers = 0;
   std::int64_t job_max_attempts = 5;
   std::int64_t job_retry_base_seconds = 30;
+  // A running job's lease (renewed every third of it): after a worker dies, its jobs wait this
+  // long before another worker takes them.
+  std::int64_t job_lease_seconds = 120;
   // [media] Every decode runs in the sandboxed helper under these limits.
   std::string media_tool;  // path of shoebox-media; empty: next to shoebox-server
   // [web] The built web app (web/ built by scripts/build); empty: ../web beside the binary.

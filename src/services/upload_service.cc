@@ -360,6 +360,7 @@ Result<UploadStatus> UploadService::Receive(Upload upload, std::int64_t offset,
   };
 
   std::optional<Error> failure;
+  std::string fresh_head;  // this request's bytes among the first HeadBytes(), for Probe
   while (true) {
     auto chunk = body.Next();
     if (!chunk) {
@@ -395,12 +396,16 @@ Result<UploadStatus> UploadService::Receive(Upload upload, std::int64_t offset,
     }
     hash.Update(*chunk);
     if (digest) digest->Update(*chunk);
+    std::int64_t head = static_cast<std::int64_t>(inspector_.HeadBytes());
+    if (upload.kind == MediaKind::kUnknown && position < head) {
+      fresh_head.append(chunk->data(),
+                        std::min(chunk->size(), static_cast<std::size_t>(head - position)));
+    }
     position += static_cast<std::int64_t>(chunk->size());
     // Sniff the content as soon as its head is here, so a non-media or oversized file is
     // refused before the rest of it is sent.
-    std::int64_t head = static_cast<std::int64_t>(inspector_.HeadBytes());
     if (upload.kind == MediaKind::kUnknown && position >= std::min(head, upload.length)) {
-      if (auto probed = Probe(upload); !probed) {
+      if (auto probed = Probe(upload, fresh_head, offset); !probed) {
         if (IsMediaVerdict(probed.error())) Discard(upload);
         else roll_back();
         return probed.error();
@@ -442,7 +447,7 @@ Result<UploadStatus> UploadService::Receive(Upload upload, std::int64_t offset,
   // Every byte is here. Decide everything the completion needs before the last checkpoint, so
   // one durable write records it all and a crash after it can be finished from the record.
   if (upload.kind == MediaKind::kUnknown) {
-    if (auto probed = Probe(upload); !probed) {
+    if (auto probed = Probe(upload, fresh_head, offset); !probed) {
       if (IsMediaVerdict(probed.error())) Discard(upload);
       else roll_back();
       return probed.error();
@@ -472,16 +477,25 @@ Result<UploadStatus> UploadService::Receive(Upload upload, std::int64_t offset,
   return Finalize(std::move(upload), sha256, *plan, holder);
 }
 
-Result<void> UploadService::Probe(Upload& upload) {
+Result<void> UploadService::Probe(Upload& upload, std::string_view fresh,
+                                  std::int64_t fresh_offset) {
   std::int64_t head = std::min<std::int64_t>(static_cast<std::int64_t>(inspector_.HeadBytes()),
                                              upload.length);
-  SHOEBOX_ASSIGN(auto reader, blobs_.ReadStaging(upload.id, 0, head));
+  std::int64_t stored = fresh_offset < 0 ? head : std::min(head, fresh_offset);
   std::vector<char> buffer(static_cast<std::size_t>(head));
   std::size_t filled = 0;
-  while (filled < buffer.size()) {
-    SHOEBOX_ASSIGN(std::size_t n, reader->Read(std::span<char>(buffer).subspan(filled)));
-    if (n == 0) break;
-    filled += n;
+  if (stored > 0) {
+    SHOEBOX_ASSIGN(auto reader, blobs_.ReadStaging(upload.id, 0, stored));
+    while (filled < static_cast<std::size_t>(stored)) {
+      SHOEBOX_ASSIGN(std::size_t n, reader->Read(std::span<char>(buffer).subspan(filled, stored - filled)));
+      if (n == 0) break;
+      filled += n;
+    }
+  }
+  if (fresh_offset >= 0 && filled == static_cast<std::size_t>(stored)) {
+    std::size_t take = std::min(fresh.size(), buffer.size() - filled);
+    std::copy_n(fresh.data(), take, buffer.data() + filled);
+    filled += take;
   }
   SHOEBOX_ASSIGN(MediaProbe probe, inspector_.ProbeHead(std::span<const char>(buffer.data(), filled)));
   SHOEBOX_TRY(CheckMediaLimits(settings_.limits, probe, upload.length));

@@ -110,7 +110,10 @@ class UploadService {
   // Moves the bytes under their final name and makes the asset, in that order.
   Result<UploadStatus> Finalize(Upload upload, const std::string& sha256, CompletionPlan plan,
                                 const std::string& holder);
-  Result<void> Probe(Upload& upload);
+  // Sniffs the upload's first bytes. Those before `fresh_offset` are read from the staging
+  // area; `fresh` holds this request's bytes from `fresh_offset` on, which a store may not show
+  // yet (an S3 writer keeps them until its next Sync).
+  Result<void> Probe(Upload& upload, std::string_view fresh = {}, std::int64_t fresh_offset = -1);
   // The SHA-256 state after the first `offset` bytes: the saved one, or hashed again from disk.
   Result<Sha256Stream> HashUpTo(const Upload& upload, std::int64_t offset);
   void Discard(const Upload& upload);

@@ -1,6 +1,9 @@
 #include "tests/support/test_support.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +18,8 @@
 
 #include "core/clock.h"
 #include "core/ids.h"
+#include "tests/support/postgres_server.h"
+#include "tests/support/s3_server.h"
 
 namespace shoebox::testing {
 namespace fs = std::filesystem;
@@ -73,12 +78,51 @@ std::string ReadFile(const fs::path& path) {
   return buffer.str();
 }
 
+int FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  int port = ntohs(address.sin_port);
+  ::close(fd);
+  return port;
+}
+
+bool SharedBackend() {
+  const char* backend = std::getenv("SHOEBOX_TEST_BACKEND");
+  return backend != nullptr && std::string_view(backend) == "postgres-s3";
+}
+
+namespace {
+
+// With SHOEBOX_TEST_BACKEND=postgres-s3 every TestServer runs on PostgreSQL and S3: one private
+// server of each per test process, a fresh database and key prefix per TestServer.
+void UseSharedBackend(std::map<std::string, std::string>& flags) {
+  static PostgresServer postgres;
+  static S3Server s3;
+  static int servers = 0;
+  std::string n = std::to_string(++servers);
+  flags.try_emplace("database.url", postgres.CreateDatabase("shoebox_" + n));
+  flags.try_emplace("storage.s3_endpoint", s3.endpoint());
+  flags.try_emplace("storage.s3_bucket", S3Server::kBucket);
+  flags.try_emplace("storage.s3_access_key", S3Server::kAccessKey);
+  flags.try_emplace("storage.s3_secret_key", S3Server::kSecretKey);
+  flags.try_emplace("storage.s3_prefix", "server" + n + "/");
+}
+
+}  // namespace
+
 TestServer::TestServer(const std::map<std::string, std::string>& settings) {
   std::map<std::string, std::string> flags = settings;
+  if (SharedBackend()) UseSharedBackend(flags);
   flags["storage.data_dir"] = data_.path().string();
   flags["server.listen"] = "127.0.0.1:0";
   flags.try_emplace("server.shutdown_grace_seconds", "2");
   flags.try_emplace("server.worker_threads", "16");
+  settings_ = flags;
   auto config = LoadServerConfig("", {}, flags);
   if (!config) throw std::runtime_error(config.error().message);
   static SystemClock clock;
@@ -99,6 +143,47 @@ TestServer::~TestServer() {
 
 client::ServerAddress TestServer::address() const {
   return *client::ServerAddress::Parse(url());
+}
+
+std::optional<std::string> TestServer::StoredBlob(const std::string& key) {
+  auto info = runtime_->blobs().Stat(key);
+  if (!info) return std::nullopt;
+  auto reader = runtime_->blobs().Read(key, 0, info->size);
+  if (!reader) return std::nullopt;
+  std::string bytes;
+  char buffer[65536];
+  while (true) {
+    auto n = (*reader)->Read(buffer);
+    if (!n) return std::nullopt;
+    if (*n == 0) return bytes;
+    bytes.append(buffer, *n);
+  }
+}
+
+std::vector<std::string> TestServer::BlobKeys(const std::string& prefix) {
+  std::vector<std::string> keys;
+  auto listed = runtime_->blobs().ForEach(
+      prefix, [&](const std::string& key, std::int64_t) { keys.push_back(key); });
+  if (!listed) throw std::runtime_error(listed.error().message);
+  return keys;
+}
+
+bool TestServer::StagingEmpty() {
+  bool empty = true;
+  auto listed = runtime_->blobs().ForEachStaging(
+      [&](const std::string&, std::int64_t) { empty = false; });
+  if (!listed) throw std::runtime_error(listed.error().message);
+  return empty;
+}
+
+std::vector<std::string> TestServer::CommandArgs() const {
+  std::vector<std::string> args;
+  for (const auto& [key, value] : settings_) {
+    if (key == "server.listen") continue;
+    args.push_back("--set");
+    args.push_back(key + "=" + value);
+  }
+  return args;
 }
 
 std::unique_ptr<client::HttpClient> TestServer::Client() const {
@@ -128,7 +213,7 @@ std::map<std::string, std::string> Tus(const std::string& token) {
 
 // ------------------------------------------------------------------ child process server.
 ServerProcess::ServerProcess(const fs::path& data_dir, const std::vector<std::string>& extra_args,
-                             const std::string& listen) {
+                             const std::string& listen, const std::string& log_file) {
   int out[2];
   if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
   pid_ = ::fork();
@@ -137,7 +222,12 @@ ServerProcess::ServerProcess(const fs::path& data_dir, const std::vector<std::st
     ::close(out[0]);
     ::close(out[1]);
     int devnull = ::open("/dev/null", O_WRONLY);
-    if (std::getenv("SHOEBOX_TEST_SERVER_LOGS") == nullptr) ::dup2(devnull, STDERR_FILENO);
+    if (!log_file.empty()) {
+      int log = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      ::dup2(log, STDERR_FILENO);
+    } else if (std::getenv("SHOEBOX_TEST_SERVER_LOGS") == nullptr) {
+      ::dup2(devnull, STDERR_FILENO);
+    }
     std::vector<std::string> args = {SHOEBOX_SERVER_BIN, "--data", data_dir.string(), "--listen",
                                      listen};
     args.insert(args.end(), extra_args.begin(), extra_args.end());

@@ -32,9 +32,16 @@ std::string FakeJpeg(std::size_t size, unsigned seed = 1);
 // `size` bytes that sniff as video/mp4 (an ftyp box + pseudo-random bytes).
 std::string FakeMp4(std::size_t size, unsigned seed = 1);
 void WriteFile(const std::filesystem::path& path, const std::string& bytes);
+// A TCP port of 127.0.0.1 free at the time of the call.
+int FreePort();
 std::string ReadFile(const std::filesystem::path& path);
 
-// A server running in this process on a free port, with its own data folder.
+// Whether this test run uses PostgreSQL + S3 (SHOEBOX_TEST_BACKEND=postgres-s3) instead of the
+// embedded SQLite + data folder: the same service-level tests run on both.
+bool SharedBackend();
+
+// A server running in this process on a free port, with its own data folder (and, under
+// SharedBackend(), its own database and S3 key prefix).
 class TestServer {
  public:
   // `settings` override configuration keys ("limits.photo_max_bytes" -> "1000").
@@ -51,8 +58,16 @@ class TestServer {
                                  bool admin = false);
   std::unique_ptr<client::HttpClient> Client() const;
 
+  // What the server stores, read through its BlobStore (so on disk or in S3 alike).
+  std::optional<std::string> StoredBlob(const std::string& key);
+  std::vector<std::string> BlobKeys(const std::string& prefix = "");
+  bool StagingEmpty();
+  // Arguments that point a `shoebox-server` command at this server's storage and database.
+  std::vector<std::string> CommandArgs() const;
+
  private:
   TempDir data_;
+  std::map<std::string, std::string> settings_;
   std::unique_ptr<Runtime> runtime_;
   std::unique_ptr<ServerApp> app_;
   std::thread thread_;
@@ -63,8 +78,10 @@ class TestServer {
 class ServerProcess {
  public:
   // `listen`: a fixed address lets a test restart the server where its clients expect it.
+  // `log_file`: where its stderr (the JSON log) goes; empty: nowhere (SHOEBOX_TEST_SERVER_LOGS
+  // set: the test's stderr).
   ServerProcess(const std::filesystem::path& data_dir, const std::vector<std::string>& extra_args = {},
-                const std::string& listen = "127.0.0.1:0");
+                const std::string& listen = "127.0.0.1:0", const std::string& log_file = "");
   ~ServerProcess();
   client::ServerAddress address() const;
   pid_t pid() const { return pid_; }
