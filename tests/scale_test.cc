@@ -356,5 +356,122 @@ TEST_F(ScaleTest, S3FaultsNeverMakeAnAssetVisibleWithoutItsObject) {
   EXPECT_EQ(Library(http, token).size(), 1u);
 }
 
+// What a user sees of a library, and the bytes behind it.
+json Snapshot(const client::ServerAddress& server, const std::string& token) {
+  client::HttpClient http(server, 30);
+  auto get = [&](const std::string& target) {
+    auto reply = http.Send("GET", target, Bearer(token));
+    EXPECT_TRUE(reply && reply->status == 200) << target;
+    return reply ? json::parse(reply->body, nullptr, false) : json();
+  };
+  json snapshot;
+  snapshot["me"] = get("/api/v1/me");
+  snapshot["me"].erase("last_used_at");
+  for (const char* visibility : {"timeline", "archive", "trash"}) {
+    snapshot[visibility] = get(std::string("/api/v1/assets?limit=500&visibility=") + visibility);
+  }
+  snapshot["albums"] = get("/api/v1/albums");
+  for (const json& album : snapshot["albums"]["albums"]) {
+    std::string id = album["id"];
+    snapshot["album_" + id] = get("/api/v1/albums/" + id);
+    snapshot["album_items_" + id] = get("/api/v1/albums/" + id + "/assets");
+  }
+  for (const char* visibility : {"timeline", "archive", "trash"}) {
+    for (const json& asset : snapshot[visibility]["assets"]) {
+      std::string id = asset["id"];
+      for (const char* file : {"original", "thumbnail"}) {
+        auto reply = http.Send("GET", "/api/v1/assets/" + id + "/" + file, Bearer(token));
+        snapshot["bytes"][id + "/" + file] = reply && reply->status == 200 ? Sha256Hex(reply->body) : "missing";
+      }
+    }
+  }
+  return snapshot;
+}
+
+TEST_F(ScaleTest, MigrateThereAndBackKeepsEveryAssetAndItsBytes) {
+  fs::path sqlite_a = dir_.path() / "sqlite-a", sqlite_b = dir_.path() / "sqlite-b";
+  fs::path shared = dir_.path() / "shared";
+  for (const fs::path& folder : {sqlite_a, sqlite_b, shared}) fs::create_directories(folder);
+  // A library on SQLite + a folder, with media jobs done, an album, a link, the trash.
+  std::string token;
+  json before;
+  {
+    ServerProcess server(sqlite_a, {"--set", "jobs.workers=1"});
+    token = SetUpAdmin(server.address());
+    client::HttpClient http(server.address(), 30);
+    std::vector<std::string> photos;
+    for (int i = 0; i < 6; ++i) photos.push_back(Photo(100 + i));
+    UploadAll(server.address(), token, photos, 2, 64 << 20);
+    ASSERT_TRUE(WaitForJobs(http, token, 120));
+    json timeline = Get(http, token, "/api/v1/assets");
+    ASSERT_EQ(timeline["assets"].size(), 6u);
+    std::vector<std::string> ids;
+    for (const json& asset : timeline["assets"]) ids.push_back(asset["id"]);
+    auto send = [&](const std::string& method, const std::string& target, const json& body) {
+      auto headers = Bearer(token);
+      headers["Content-Type"] = "application/json";
+      auto reply = http.Send(method, target, headers, body.dump());
+      EXPECT_TRUE(reply && reply->status / 100 == 2) << target << (reply ? reply->body : "");
+      return reply ? json::parse(reply->body, nullptr, false) : json();
+    };
+    send("PATCH", "/api/v1/assets/" + ids[0], {{"is_favorite", true}});
+    send("PATCH", "/api/v1/assets/" + ids[1], {{"is_archived", true}});
+    send("DELETE", "/api/v1/assets/" + ids[2], json::object());
+    json album = send("POST", "/api/v1/albums", {{"name", "Holiday"}, {"asset_ids", {ids[3], ids[4]}}});
+    send("POST", "/api/v1/albums/" + std::string(album["id"]) + "/links", {{"allow_download", true}});
+    before = Snapshot(server.address(), token);
+  }
+  std::string from = (dir_.path() / "from.toml").string(), to = (dir_.path() / "to.toml").string(),
+              back = (dir_.path() / "back.toml").string();
+  WriteFile(from, "[storage]\ndata_dir = \"" + sqlite_a.string() + "\"\n");
+  WriteFile(back, "[storage]\ndata_dir = \"" + sqlite_b.string() + "\"\n");
+  std::map<std::string, std::string> sections = {
+      {"storage", "data_dir = \"" + shared.string() + "\"\n"}};
+  std::vector<std::string> shared_args = {"--set", "jobs.workers=1"};
+  for (const std::string& setting : settings_) {
+    auto eq = setting.find('=');
+    std::string key = setting.substr(0, eq);
+    if (!key.starts_with("database.") && !key.starts_with("storage.")) continue;
+    sections[key.substr(0, key.find('.'))] +=
+        key.substr(key.find('.') + 1) + " = \"" + setting.substr(eq + 1) + "\"\n";
+    shared_args.push_back("--set");
+    shared_args.push_back(setting);
+  }
+  std::string shared_config;
+  for (const auto& [section, lines] : sections) shared_config += "[" + section + "]\n" + lines;
+  WriteFile(to, shared_config);
+
+  auto [code, out] = RunServerCommand({"migrate", "--quiet", "--from", from, "--to", to});
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("assets"), std::string::npos) << out;
+  // Run again (as after an interruption): everything is there already, nothing changes.
+  auto [again, again_out] = RunServerCommand({"migrate", "--quiet", "--from", from, "--to", to});
+  ASSERT_EQ(again, 0) << again_out;
+  EXPECT_NE(again_out.find("copied 0 objects"), std::string::npos) << again_out;
+  {
+    ServerProcess server(shared, shared_args);
+    EXPECT_EQ(Snapshot(server.address(), token), before);  // the same session works, too
+  }
+  auto [code_back, out_back] = RunServerCommand({"migrate", "--quiet", "--from", to, "--to", back});
+  ASSERT_EQ(code_back, 0) << out_back;
+  {
+    ServerProcess server(sqlite_b, {"--set", "jobs.workers=1"});
+    EXPECT_EQ(Snapshot(server.address(), token), before);
+  }
+  // Into stores that hold another library: refused.
+  fs::path other = dir_.path() / "other";
+  fs::create_directories(other);
+  {
+    ServerProcess server(other, {"--set", "jobs.enabled=false"});
+    SetUpAdmin(server.address());
+  }
+  std::string into_other = (dir_.path() / "other.toml").string();
+  WriteFile(into_other, "[storage]\ndata_dir = \"" + other.string() + "\"\n");
+  auto [refused, refused_out] =
+      RunServerCommand({"migrate", "--quiet", "--from", to, "--to", into_other});
+  EXPECT_NE(refused, 0) << refused_out;
+  EXPECT_NE(refused_out.find("another library"), std::string::npos) << refused_out;
+}
+
 }  // namespace
 }  // namespace shoebox::testing

@@ -22,11 +22,9 @@
 
 namespace shoebox {
 
-namespace {
-
 // The embedded SQLite file in the data folder, or the shared PostgreSQL database.
-Result<std::unique_ptr<MetadataStore>> OpenStore(const ServerConfig& config,
-                                                 const std::filesystem::path& data) {
+Result<std::unique_ptr<MetadataStore>> OpenMetadataStore(const ServerConfig& config) {
+  std::filesystem::path data = std::filesystem::absolute(config.data_dir);
   if (!config.database_url.empty()) {
     return postgres::OpenPgMetadataStore(config.database_url,
                                          static_cast<int>(config.database_pool_size));
@@ -35,8 +33,8 @@ Result<std::unique_ptr<MetadataStore>> OpenStore(const ServerConfig& config,
 }
 
 // The data folder, or the S3 bucket.
-Result<std::unique_ptr<BlobStore>> OpenBlobs(const ServerConfig& config,
-                                             const std::filesystem::path& data) {
+Result<std::unique_ptr<BlobStore>> OpenBlobStore(const ServerConfig& config) {
+  std::filesystem::path data = std::filesystem::absolute(config.data_dir);
   if (config.s3_bucket.empty()) return localfs::OpenLocalBlobStore(data);
   s3::S3Options options;
   options.endpoint = config.s3_endpoint;
@@ -51,15 +49,13 @@ Result<std::unique_ptr<BlobStore>> OpenBlobs(const ServerConfig& config,
   return s3::OpenS3BlobStore(options);
 }
 
-}  // namespace
-
 Result<std::unique_ptr<Runtime>> Runtime::Open(const ServerConfig& config, const Clock& clock) {
   std::unique_ptr<Runtime> r(new Runtime());
   r->config_ = config;
   std::filesystem::path data = std::filesystem::absolute(config.data_dir);
   SHOEBOX_TRY(CreateDirectoriesDurably(data));
-  SHOEBOX_ASSIGN(r->store_, OpenStore(config, data));
-  SHOEBOX_ASSIGN(r->blobs_, OpenBlobs(config, data));
+  SHOEBOX_ASSIGN(r->store_, OpenMetadataStore(config));
+  SHOEBOX_ASSIGN(r->blobs_, OpenBlobStore(config));
   SHOEBOX_ASSIGN(r->inspector_, libmagic::OpenLibmagicInspector());
   r->hasher_ = std::make_unique<PasswordHasher>();
   MetadataStore& store = *r->store_;

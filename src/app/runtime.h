@@ -17,6 +17,11 @@
 
 namespace shoebox {
 
+// The stores a configuration names: PostgreSQL or the embedded SQLite file in data_dir (which
+// must exist); an S3 bucket or data_dir.
+Result<std::unique_ptr<MetadataStore>> OpenMetadataStore(const ServerConfig& config);
+Result<std::unique_ptr<BlobStore>> OpenBlobStore(const ServerConfig& config);
+
 class Runtime {
  public:
   // Opens (creating) the data folder, the database (migrating it) and the blob store.

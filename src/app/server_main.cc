@@ -8,6 +8,8 @@
 #include <iostream>
 
 #include "app/runtime.h"
+#include "core/durable_file.h"
+#include "services/migrate_service.h"
 #include "services/media_limits.h"
 
 namespace {
@@ -171,6 +173,57 @@ int Jobs(const CommonFlags& flags, const std::string& rerun, const std::string& 
   return 0;
 }
 
+// Copies the library of the stores `from_file` names into those `to_file` names.
+int Migrate(const std::string& from_file, const std::string& to_file, bool quiet) {
+  auto from = LoadServerConfig(from_file, {}, {});
+  if (!from) return Fail(from.error());
+  auto to = LoadServerConfig(to_file, {}, {});
+  if (!to) return Fail(to.error());
+  bool same_database = from->database_url == to->database_url &&
+                       (!from->database_url.empty() || from->data_dir == to->data_dir);
+  bool same_storage = from->s3_bucket == to->s3_bucket && from->s3_prefix == to->s3_prefix &&
+                      from->s3_endpoint == to->s3_endpoint &&
+                      (!from->s3_bucket.empty() || from->data_dir == to->data_dir);
+  if (same_database || same_storage) {
+    return Fail(MakeError(ErrorCode::kBadRequest,
+                          "--from and --to must name different databases and different storage"));
+  }
+  for (const ServerConfig* config : {&*from, &*to}) {
+    if (auto made = CreateDirectoriesDurably(std::filesystem::absolute(config->data_dir)); !made) {
+      return Fail(made.error());
+    }
+  }
+  auto from_store = OpenMetadataStore(*from);
+  if (!from_store) return Fail(from_store.error());
+  auto from_blobs = OpenBlobStore(*from);
+  if (!from_blobs) return Fail(from_blobs.error());
+  auto to_store = OpenMetadataStore(*to);
+  if (!to_store) return Fail(to_store.error());
+  auto to_blobs = OpenBlobStore(*to);
+  if (!to_blobs) return Fail(to_blobs.error());
+  bool tty = isatty(fileno(stderr)) != 0 && !quiet;
+  std::string work = (std::filesystem::absolute(to->data_dir) / "tmp" / "migrate").string();
+  auto report = MigrateLibrary({**from_store, **from_blobs}, {**to_store, **to_blobs}, work,
+                               [&](const MigrateProgress& p) {
+                                 if (!tty) return;
+                                 std::fprintf(stderr, "\r%-24s %lld/%lld%s", p.stage.c_str(),
+                                              (long long)p.done, (long long)p.total,
+                                              p.stage == "objects"
+                                                  ? (", " + FormatBytes(p.bytes)).c_str()
+                                                  : "");
+                                 if (p.done == p.total) std::fprintf(stderr, "\n");
+                               });
+  if (tty) std::fprintf(stderr, "\n");
+  if (!report) return Fail(report.error());
+  std::printf("copied %lld objects (%s), %lld already there\n", (long long)report->objects_copied,
+              FormatBytes(report->bytes_copied).c_str(), (long long)report->objects_present);
+  for (const auto& [table, rows] : report->rows) {
+    std::printf("%-24s %lld rows\n", table.c_str(), (long long)rows);
+  }
+  std::printf("migrated: every object verified by SHA-256\n");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -222,6 +275,16 @@ int main(int argc, char** argv) {
       ->needs(rerun_option);
   jobs->add_flag("--run", run_now, "run due jobs here until none is left (no server needed)");
 
+  auto* migrate = cli.add_subcommand(
+      "migrate", "copy the whole library to other stores (e.g. SQLite + folder to PostgreSQL + S3)");
+  std::string migrate_from, migrate_to;
+  bool migrate_quiet = false;
+  migrate->add_option("--from", migrate_from, "TOML configuration of the stores to copy from")
+      ->required();
+  migrate->add_option("--to", migrate_to, "TOML configuration of the stores to copy into")
+      ->required();
+  migrate->add_flag("--quiet", migrate_quiet, "no progress line");
+
   cli.add_subcommand("version", "print the version");
 
   CLI11_PARSE(cli, argc, argv);
@@ -235,6 +298,7 @@ int main(int argc, char** argv) {
     return CreateUser(admin_flags, new_user);
   }
   if (cli.got_subcommand(verify)) return Verify(verify_flags, quiet);
+  if (cli.got_subcommand(migrate)) return Migrate(migrate_from, migrate_to, migrate_quiet);
   if (cli.got_subcommand(jobs)) return Jobs(jobs_flags, rerun_kind, rerun_only, run_now);
   if (cli.got_subcommand(config)) {
     auto loaded = LoadConfig(config_flags);

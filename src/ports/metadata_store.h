@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "ports/library_tables.h"
 #include "ports/model.h"
 
 namespace shoebox {
@@ -461,6 +462,8 @@ class MetadataStore {
   virtual DownloadRepository& Downloads() = 0;
   // Succeeds when the database answers a trivial query.
   virtual Result<void> Ping() = 0;
+  // Raw tables, for migrating a whole library to another store.
+  virtual LibraryTables& Tables() = 0;
 };
 
 }  // namespace shoebox

@@ -145,11 +145,23 @@ Result<void> Connection::Script(const std::string& sql) {
   return {};
 }
 
+namespace {
+
+// Connects; the server's notices ("relation ... already exists, skipping") are not errors and
+// would only clutter the server's stderr.
+PGconn* Connect(const std::string& url) {
+  PGconn* raw = PQconnectdb(url.c_str());
+  PQsetNoticeProcessor(raw, [](void*, const char*) {}, nullptr);
+  return raw;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Database>> Database::Open(const std::string& url, int pool_size) {
   std::unique_ptr<Database> db(new Database());
   db->url_ = url;
   for (int i = 0; i < pool_size; ++i) {
-    PGconn* raw = PQconnectdb(url.c_str());
+    PGconn* raw = Connect(url);
     auto connection = std::make_unique<Connection>(raw);
     if (connection->Broken()) {
       return MakeError(ErrorCode::kUnavailable,
@@ -170,7 +182,7 @@ Result<Connection*> Database::Acquire() {
     // The server restarted or the network dropped: connect again in place.
     for (auto& owned : connections_) {
       if (owned.get() != connection) continue;
-      PGconn* raw = PQconnectdb(url_.c_str());
+      PGconn* raw = Connect(url_);
       owned = std::make_unique<Connection>(raw);
       connection = owned.get();
       break;

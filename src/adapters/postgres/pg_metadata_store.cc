@@ -13,7 +13,7 @@ class PgMetadataStore final : public MetadataStore {
         login_attempts_(NewPgLoginAttempts(*db_)), assets_(NewPgAssets(*db_)),
         uploads_(NewPgUploads(*db_)), jobs_(NewPgJobs(*db_)), devices_(NewPgDevices(*db_)),
         albums_(NewPgAlbums(*db_)), share_links_(NewPgShareLinks(*db_)),
-        downloads_(NewPgDownloads(*db_)) {}
+        downloads_(NewPgDownloads(*db_)), tables_(NewPgLibraryTables(*db_)) {}
 
   UserRepository& Users() override { return *users_; }
   CredentialRepository& Credentials() override { return *credentials_; }
@@ -25,6 +25,7 @@ class PgMetadataStore final : public MetadataStore {
   AlbumRepository& Albums() override { return *albums_; }
   ShareLinkRepository& ShareLinks() override { return *share_links_; }
   DownloadRepository& Downloads() override { return *downloads_; }
+  LibraryTables& Tables() override { return *tables_; }
   Result<void> Ping() override {
     static constexpr char kPing[] = "SELECT 1";
     return db_->Read<void>([](Connection& c) -> Result<void> {
@@ -45,6 +46,7 @@ class PgMetadataStore final : public MetadataStore {
   std::unique_ptr<AlbumRepository> albums_;
   std::unique_ptr<ShareLinkRepository> share_links_;
   std::unique_ptr<DownloadRepository> downloads_;
+  std::unique_ptr<LibraryTables> tables_;
 };
 
 }  // namespace

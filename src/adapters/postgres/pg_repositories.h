@@ -25,4 +25,7 @@ std::unique_ptr<AlbumRepository> NewPgAlbums(Database& db);
 std::unique_ptr<ShareLinkRepository> NewPgShareLinks(Database& db);
 std::unique_ptr<DownloadRepository> NewPgDownloads(Database& db);
 
+// Whole tables, for migrating a library (pg_library_tables.cc).
+std::unique_ptr<LibraryTables> NewPgLibraryTables(Database& db);
+
 }  // namespace shoebox::postgres

@@ -5,6 +5,7 @@
 #include "adapters/sqlite/sqlite_album_store.h"
 #include "adapters/sqlite/sqlite_asset_rows.h"
 #include "adapters/sqlite/sqlite_db.h"
+#include "adapters/sqlite/sqlite_library_tables.h"
 #include "adapters/sqlite/sqlite_migrations.h"
 #include "core/text.h"
 #include "ports/media_info_json.h"
@@ -1391,7 +1392,7 @@ class SqliteMetadataStore final : public MetadataStore {
       : db_(std::move(db)), users_(*db_), credentials_(*db_), login_attempts_(*db_),
         assets_(*db_), uploads_(*db_), jobs_(*db_), devices_(*db_),
         albums_(NewSqliteAlbums(*db_)), share_links_(NewSqliteShareLinks(*db_)),
-        downloads_(NewSqliteDownloads(*db_)) {}
+        downloads_(NewSqliteDownloads(*db_)), tables_(NewSqliteLibraryTables(*db_)) {}
 
   UserRepository& Users() override { return users_; }
   CredentialRepository& Credentials() override { return credentials_; }
@@ -1403,6 +1404,7 @@ class SqliteMetadataStore final : public MetadataStore {
   AlbumRepository& Albums() override { return *albums_; }
   ShareLinkRepository& ShareLinks() override { return *share_links_; }
   DownloadRepository& Downloads() override { return *downloads_; }
+  LibraryTables& Tables() override { return *tables_; }
   Result<void> Ping() override {
     return db_->Read<void>([](Connection& c) -> Result<void> {
       SHOEBOX_ASSIGN(auto s, c.Prepare(kCountUsers));
@@ -1422,6 +1424,7 @@ class SqliteMetadataStore final : public MetadataStore {
   std::unique_ptr<AlbumRepository> albums_;
   std::unique_ptr<ShareLinkRepository> share_links_;
   std::unique_ptr<DownloadRepository> downloads_;
+  std::unique_ptr<LibraryTables> tables_;
 };
 
 Result<void> Migrate(Database& db) {
