@@ -44,6 +44,24 @@ struct BlobInfo {
   std::int64_t size = 0;
 };
 
+// Whether `key` follows the rules above.
+inline bool IsValidBlobKey(const std::string& key) {
+  if (key.empty() || key.front() == '/' || key.find('\0') != std::string::npos) return false;
+  std::size_t start = 0;
+  while (start <= key.size()) {
+    std::size_t end = key.find('/', start);
+    if (end == std::string::npos) end = key.size();
+    std::string_view part(key.data() + start, end - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+inline Error InvalidBlobKey(const std::string& key) {
+  return MakeError(ErrorCode::kBadRequest, "invalid blob key '" + key + "'");
+}
+
 class BlobStore {
  public:
   virtual ~BlobStore() = default;

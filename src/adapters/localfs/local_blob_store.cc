@@ -16,22 +16,6 @@ namespace fs = std::filesystem;
 
 constexpr const char* kStagingDir = "uploads";
 
-bool IsValidKey(const std::string& key) {
-  if (key.empty() || key.front() == '/' || key.find('\0') != std::string::npos) return false;
-  std::size_t start = 0;
-  while (start <= key.size()) {
-    std::size_t end = key.find('/', start);
-    if (end == std::string::npos) end = key.size();
-    std::string_view part(key.data() + start, end - start);
-    if (part.empty() || part == "." || part == "..") return false;
-    start = end + 1;
-  }
-  return true;
-}
-
-Error InvalidKey(const std::string& key) {
-  return MakeError(ErrorCode::kBadRequest, "invalid blob key '" + key + "'");
-}
 
 class FileReader final : public BlobReader {
  public:
@@ -166,7 +150,7 @@ class LocalBlobStore final : public BlobStore {
 
   Result<std::string> FreeKey(const std::string& wanted,
                               const std::function<bool(const std::string&)>& unavailable) override {
-    if (!IsValidKey(wanted)) return InvalidKey(wanted);
+    if (!IsValidBlobKey(wanted)) return InvalidBlobKey(wanted);
     fs::path path(wanted);
     std::string stem = path.stem().string();
     std::string extension = path.extension().string();
@@ -185,7 +169,7 @@ class LocalBlobStore final : public BlobStore {
   }
 
   Result<void> CommitStaging(const std::string& upload_id, const std::string& key) override {
-    if (!IsValidKey(key)) return InvalidKey(key);
+    if (!IsValidBlobKey(key)) return InvalidBlobKey(key);
     SHOEBOX_ASSIGN(fs::path staging, StagingPath(upload_id));
     fs::path target = root_ / key;
     SHOEBOX_TRY(CreateDirectoriesDurably(target.parent_path()));
@@ -203,12 +187,12 @@ class LocalBlobStore final : public BlobStore {
 
   Result<std::unique_ptr<BlobReader>> Read(const std::string& key, std::int64_t offset,
                                            std::int64_t length) override {
-    if (!IsValidKey(key)) return InvalidKey(key);
+    if (!IsValidBlobKey(key)) return InvalidBlobKey(key);
     return OpenRange(root_ / key, offset, length);
   }
 
   Result<void> PutFile(const std::string& key, const std::string& file) override {
-    if (!IsValidKey(key)) return InvalidKey(key);
+    if (!IsValidBlobKey(key)) return InvalidBlobKey(key);
     int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return ErrorFromErrno(errno, "open " + file);
     int synced = ::fsync(fd);
@@ -223,24 +207,24 @@ class LocalBlobStore final : public BlobStore {
   }
 
   std::optional<std::string> LocalPath(const std::string& key) override {
-    if (!IsValidKey(key)) return std::nullopt;
+    if (!IsValidBlobKey(key)) return std::nullopt;
     return (root_ / key).string();
   }
 
   Result<BlobInfo> Stat(const std::string& key) override {
-    if (!IsValidKey(key)) return InvalidKey(key);
+    if (!IsValidBlobKey(key)) return InvalidBlobKey(key);
     struct stat st {};
     if (::stat((root_ / key).c_str(), &st) != 0) return ErrorFromErrno(errno, "stat " + key);
     return BlobInfo{static_cast<std::int64_t>(st.st_size)};
   }
 
   Result<void> Remove(const std::string& key) override {
-    if (!IsValidKey(key)) return InvalidKey(key);
+    if (!IsValidBlobKey(key)) return InvalidBlobKey(key);
     return RemoveDurably(root_ / key);
   }
 
   Result<void> RemoveCommitted(const std::string& upload_id, const std::string& key) override {
-    if (!IsValidKey(key)) return InvalidKey(key);
+    if (!IsValidBlobKey(key)) return InvalidBlobKey(key);
     SHOEBOX_ASSIGN(fs::path staging, StagingPath(upload_id));
     struct stat a {}, b {};
     if (::stat(staging.c_str(), &a) != 0 || ::stat((root_ / key).c_str(), &b) != 0) return {};

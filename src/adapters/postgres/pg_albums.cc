@@ -73,7 +73,7 @@ constexpr char kSetAlbumPositions[] =
     "FROM unnest($2::text[]) WITH ORDINALITY AS n(asset_id, position) "
     "WHERE x.album_id = $1 AND x.asset_id = n.asset_id";
 constexpr char kSelectAlbumItems[] =
-    "SELECT " SHOEBOX_PG_ASSET_COLUMNS ", x.position, x.added_by FROM album_assets x "
+    "SELECT " SHOEBOX_ASSET_COLUMNS ", x.position, x.added_by FROM album_assets x "
     "JOIN assets a ON a.id = x.asset_id WHERE x.album_id = $1 AND a.trashed_at IS NULL "
     "AND x.position > COALESCE($2::bigint, -1) ORDER BY x.position LIMIT $3";
 constexpr char kAlbumContains[] =
@@ -287,24 +287,8 @@ class PgAlbums final : public AlbumRepository {
       SHOEBOX_ASSIGN(Rows rows, c.Run(kSelectAlbumOrder, Params().Add(album_id)));
       std::vector<std::string> order;
       for (int i = 0; i < rows.size(); ++i) order.push_back(rows.Text(i, 0));
-      auto in_album = [&](const std::string& id) {
-        return std::find(order.begin(), order.end(), id) != order.end();
-      };
-      if (!before_asset_id.empty() && !in_album(before_asset_id)) {
-        return MakeError(ErrorCode::kBadRequest, "before_asset_id is not in the album");
-      }
-      std::vector<std::string> moving;
-      for (const std::string& id : asset_ids) {
-        if (!in_album(id)) return MakeError(ErrorCode::kBadRequest, "asset " + id + " is not in the album");
-        if (std::find(moving.begin(), moving.end(), id) == moving.end()) moving.push_back(id);
-      }
-      std::vector<std::string> result;
-      result.reserve(order.size());
-      for (const std::string& id : order) {
-        if (id == before_asset_id) result.insert(result.end(), moving.begin(), moving.end());
-        if (std::find(moving.begin(), moving.end(), id) == moving.end()) result.push_back(id);
-      }
-      if (before_asset_id.empty()) result.insert(result.end(), moving.begin(), moving.end());
+      SHOEBOX_ASSIGN(std::vector<std::string> result,
+                     sql::MoveInOrder(order, asset_ids, before_asset_id));
       SHOEBOX_TRY(c.Run(kSetAlbumPositions, Params().Add(album_id).AddTextArray(result)));
       return TouchAlbumIn(c, album_id, now);
     });

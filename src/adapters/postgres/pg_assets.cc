@@ -15,8 +15,8 @@ namespace {
 
 // ---------------------------------------------------------------- SQL, named.
 constexpr char kSelectAssetById[] =
-    "SELECT " SHOEBOX_PG_ASSET_COLUMNS " FROM assets WHERE id = $1";
-constexpr char kSelectAllAssets[] = "SELECT " SHOEBOX_PG_ASSET_COLUMNS " FROM assets";
+    "SELECT " SHOEBOX_ASSET_COLUMNS " FROM assets WHERE id = $1";
+constexpr char kSelectAllAssets[] = "SELECT " SHOEBOX_ASSET_COLUMNS " FROM assets";
 // Which rows a visibility covers: $2 is 0 timeline, 1 archive, 2 trash, 3 all, 4 library.
 #define SHOEBOX_PG_VISIBLE                                                                      \
   "CASE $2::int WHEN 0 THEN trashed_at IS NULL AND NOT is_archived AND NOT is_live_motion "      \
@@ -24,7 +24,7 @@ constexpr char kSelectAllAssets[] = "SELECT " SHOEBOX_PG_ASSET_COLUMNS " FROM as
   "             WHEN 2 THEN trashed_at IS NOT NULL "                                              \
   "             WHEN 4 THEN trashed_at IS NULL AND NOT is_live_motion ELSE true END "
 constexpr char kListAssets[] =
-    "SELECT " SHOEBOX_PG_ASSET_COLUMNS " FROM assets WHERE owner_id = $1 AND " SHOEBOX_PG_VISIBLE
+    "SELECT " SHOEBOX_ASSET_COLUMNS " FROM assets WHERE owner_id = $1 AND " SHOEBOX_PG_VISIBLE
     "AND (NOT $3::boolean OR is_favorite) "
     // One range (no "$4 IS NULL OR"), so a deep page starts at its place in the index.
     "AND (taken_at, id) < (COALESCE($4::bigint, 9223372036854775807), COALESCE($5::text, '')) "
@@ -79,7 +79,7 @@ constexpr char kSelectAssetIdByChecksum[] =
 // A concurrent completion of the same content (another instance) makes this insert nothing;
 // the caller then completes as a duplicate of the row that won.
 constexpr char kInsertAsset[] =
-    "INSERT INTO assets (" SHOEBOX_PG_ASSET_COLUMNS ") VALUES "
+    "INSERT INTO assets (" SHOEBOX_ASSET_COLUMNS ") VALUES "
     "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, "
     "$21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31) "
     "ON CONFLICT (owner_id, sha256) DO NOTHING RETURNING id";
@@ -130,7 +130,7 @@ constexpr char kSelectFailedJobs[] =
 constexpr char kNextDueJob[] = "SELECT MIN(run_after) FROM jobs WHERE state = 'queued'";
 constexpr char kDeleteJobsOfAsset[] = "DELETE FROM jobs WHERE asset_id = $1";
 constexpr char kSelectAssetsByStem[] =
-    "SELECT " SHOEBOX_PG_ASSET_COLUMNS " FROM assets WHERE owner_id = $1 "
+    "SELECT " SHOEBOX_ASSET_COLUMNS " FROM assets WHERE owner_id = $1 "
     "AND lower(original_name) LIKE lower($2)";
 // Counts per day of local capture time (days since 1970, floored), newest first; the days are
 // folded into months by the caller (as on SQLite).
@@ -214,21 +214,6 @@ constexpr char kListDeviceStatus[] =
 // ---------------------------------------------------------------- row mapping.
 Error NotFound(std::string_view what) {
   return MakeError(ErrorCode::kNotFound, std::string(what) + " not found");
-}
-
-// `text` for a LIKE pattern with % _ and \ matched literally (backslash is LIKE's escape).
-std::string LikeLiteral(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '%' || c == '_' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out;
-}
-
-// "%text%": contains `text`; "" stays "" (no filter).
-std::string LikePattern(const std::string& text) {
-  return text.empty() ? "" : "%" + LikeLiteral(text) + "%";
 }
 
 Params& AddRange(Params& p, const std::optional<std::pair<double, double>>& range) {
@@ -326,7 +311,7 @@ class PgAssets final : public AssetRepository {
     }
     const AssetFilter& f = q.filter;
     p.Add(q.limit).Add(f.taken_from).Add(f.taken_before);
-    p.Add(LikePattern(f.camera)).Add(LikePattern(f.name));
+    p.Add(sql::LikePattern(f.camera)).Add(sql::LikePattern(f.name));
     p.Add(f.kind ? MediaKindName(*f.kind) : std::string_view(""));
     AddRange(p, f.latitude_range);
     AddRange(p, f.longitude_range);
@@ -414,7 +399,7 @@ class PgAssets final : public AssetRepository {
   Result<void> ForEach(const std::function<void(const Asset&)>& visit) override {
     // Pages by id rather than one result: a library of millions does not fit in memory at once.
     static constexpr char kPage[] =
-        "SELECT " SHOEBOX_PG_ASSET_COLUMNS " FROM assets WHERE id > $1 ORDER BY id LIMIT 1000";
+        "SELECT " SHOEBOX_ASSET_COLUMNS " FROM assets WHERE id > $1 ORDER BY id LIMIT 1000";
     std::string after;
     while (true) {
       SHOEBOX_ASSIGN(Rows rows, db_.Read<Rows>([&](Connection& c) {
@@ -474,7 +459,7 @@ class PgAssets final : public AssetRepository {
 
   Result<std::vector<Asset>> FindByNameStem(const std::string& owner_id,
                                             const std::string& stem) override {
-    std::string pattern = LikeLiteral(stem) + ".%";
+    std::string pattern = sql::LikeLiteral(stem) + ".%";
     return db_.Read<std::vector<Asset>>([&](Connection& c) -> Result<std::vector<Asset>> {
       SHOEBOX_ASSIGN(Rows rows, c.Run(kSelectAssetsByStem, Params().Add(owner_id).Add(pattern)));
       std::vector<Asset> assets = Collect<Asset>(rows, ReadAsset);
@@ -491,11 +476,7 @@ class PgAssets final : public AssetRepository {
     return db_.Read<std::vector<MonthBucket>>([&](Connection& c) -> Result<std::vector<MonthBucket>> {
       SHOEBOX_ASSIGN(Rows rows, c.Run(kDayCounts, Params().Add(owner_id).Add(static_cast<int>(visibility))));
       std::vector<MonthBucket> months;
-      for (int i = 0; i < rows.size(); ++i) {
-        std::string month = Rfc3339(rows.Int(i, 0) * kMillisPerDay).substr(0, 7);
-        if (months.empty() || months.back().month != month) months.push_back({month, 0});
-        months.back().count += rows.Int(i, 1);
-      }
+      for (int i = 0; i < rows.size(); ++i) sql::AddDayToMonths(months, rows.Int(i, 0), rows.Int(i, 1));
       return months;
     });
   }
@@ -504,13 +485,8 @@ class PgAssets final : public AssetRepository {
     return db_.Write<Asset>([&](Connection& c) -> Result<Asset> {
       SHOEBOX_ASSIGN(Asset before, GetAssetIn(c, id));
       // Derived files replaced by new ones are owed a deletion.
-      for (auto [old_key, new_key] : {std::pair{&before.thumbnail_key, &patch.thumbnail_key},
-                                      std::pair{&before.preview_key, &patch.preview_key},
-                                      std::pair{&before.playback_key, &patch.playback_key},
-                                      std::pair{&before.location_free_key, &patch.location_free_key}}) {
-        if (*new_key && !old_key->empty() && **new_key != *old_key) {
-          SHOEBOX_TRY(QueueBlobDeletion(c, *old_key, before.uploaded_at));
-        }
+      for (const std::string& old_key : sql::ReplacedDerivedKeys(before, patch)) {
+        SHOEBOX_TRY(QueueBlobDeletion(c, old_key, before.uploaded_at));
       }
       auto set = [&](const char* sql, Params params) -> Result<void> {
         SHOEBOX_TRY(c.Run(sql, params));

@@ -2,6 +2,7 @@
 // Booleans leave as "0"/"1" (SQLite's form) and arrive as either; JSONB and BIGINT as text.
 #include "adapters/postgres/pg_migrations.h"
 #include "adapters/postgres/pg_repositories.h"
+#include "adapters/sql_rules.h"
 #include "core/intern.h"
 
 namespace shoebox::postgres {
@@ -9,13 +10,7 @@ namespace {
 
 constexpr std::size_t kPage = 1000;
 
-bool IsName(const std::string& name) {
-  if (name.empty()) return false;
-  for (char c : name) {
-    if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return false;
-  }
-  return true;
-}
+using sql::IsSqlName;
 
 std::string Placeholders(std::size_t count) {
   std::string out;
@@ -42,7 +37,7 @@ class PgLibraryTables final : public LibraryTables {
   Result<int> SchemaVersion() override { return postgres::SchemaVersion(db_); }
 
   Result<std::int64_t> CountRows(const std::string& table) override {
-    if (!IsName(table)) return MakeError(ErrorCode::kBadRequest, "bad table name " + table);
+    if (!IsSqlName(table)) return MakeError(ErrorCode::kBadRequest, "bad table name " + table);
     const char* sql = Intern("SELECT COUNT(*) FROM " + table);
     return db_.Read<std::int64_t>([&](Connection& c) -> Result<std::int64_t> {
       SHOEBOX_ASSIGN(Rows rows, c.Run(sql));
@@ -53,7 +48,7 @@ class PgLibraryTables final : public LibraryTables {
   Result<void> ForEachRow(const std::string& table, const std::vector<std::string>& columns,
                           std::size_t key,
                           const std::function<Result<void>(const TableRow&)>& visit) override {
-    if (!IsName(table)) return MakeError(ErrorCode::kBadRequest, "bad table name " + table);
+    if (!IsSqlName(table)) return MakeError(ErrorCode::kBadRequest, "bad table name " + table);
     static constexpr char kBooleans[] =
         "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
         "AND table_name = $1 AND data_type = 'boolean'";
@@ -68,7 +63,7 @@ class PgLibraryTables final : public LibraryTables {
     };
     std::string list, keys;
     for (std::size_t i = 0; i < columns.size(); ++i) {
-      if (!IsName(columns[i])) return MakeError(ErrorCode::kBadRequest, "bad column " + columns[i]);
+      if (!IsSqlName(columns[i])) return MakeError(ErrorCode::kBadRequest, "bad column " + columns[i]);
       if (i > 0) list += ", ";
       list += is_boolean(columns[i]) ? "CASE WHEN " + columns[i] + " THEN '1' ELSE '0' END"
                                      : columns[i] + "::text";
@@ -100,10 +95,10 @@ class PgLibraryTables final : public LibraryTables {
 
   Result<void> InsertRows(const std::string& table, const std::vector<std::string>& columns,
                           const std::vector<TableRow>& rows) override {
-    if (!IsName(table)) return MakeError(ErrorCode::kBadRequest, "bad table name " + table);
+    if (!IsSqlName(table)) return MakeError(ErrorCode::kBadRequest, "bad table name " + table);
     std::string list;
     for (std::size_t i = 0; i < columns.size(); ++i) {
-      if (!IsName(columns[i])) return MakeError(ErrorCode::kBadRequest, "bad column " + columns[i]);
+      if (!IsSqlName(columns[i])) return MakeError(ErrorCode::kBadRequest, "bad column " + columns[i]);
       list += (i > 0 ? ", " : "") + columns[i];
     }
     const char* sql = Intern("INSERT INTO " + table + " (" + list + ") VALUES (" +

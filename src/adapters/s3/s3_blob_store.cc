@@ -40,22 +40,6 @@ constexpr std::string_view kStagingDir = "staging/";
 constexpr const char* kUploadHeader = "x-amz-meta-shoebox-upload";
 constexpr const char* kPutHeader = "x-amz-meta-shoebox-put";
 
-bool IsValidKey(const std::string& key) {
-  if (key.empty() || key.front() == '/' || key.find('\0') != std::string::npos) return false;
-  std::size_t start = 0;
-  while (start <= key.size()) {
-    std::size_t end = key.find('/', start);
-    if (end == std::string::npos) end = key.size();
-    std::string_view part(key.data() + start, end - start);
-    if (part.empty() || part == "." || part == "..") return false;
-    start = end + 1;
-  }
-  return true;
-}
-
-Error InvalidKey(const std::string& key) {
-  return MakeError(ErrorCode::kBadRequest, "invalid blob key '" + key + "'");
-}
 
 Result<void> CheckUploadId(const std::string& upload_id) {
   if (!IsCanonicalId(upload_id)) return MakeError(ErrorCode::kBadRequest, "invalid upload id");
@@ -386,7 +370,7 @@ class S3BlobStore final : public BlobStore {
 
   Result<std::string> FreeKey(const std::string& wanted,
                               const std::function<bool(const std::string&)>& unavailable) override {
-    if (!IsValidKey(wanted)) return InvalidKey(wanted);
+    if (!IsValidBlobKey(wanted)) return InvalidBlobKey(wanted);
     fs::path path(wanted);
     std::string stem = path.stem().string();
     std::string extension = path.extension().string();
@@ -402,7 +386,7 @@ class S3BlobStore final : public BlobStore {
   }
 
   Result<void> CommitStaging(const std::string& upload_id, const std::string& key) override {
-    if (!IsValidKey(key)) return InvalidKey(key);
+    if (!IsValidBlobKey(key)) return InvalidBlobKey(key);
     SHOEBOX_TRY(CheckUploadId(upload_id));
     SHOEBOX_ASSIGN(std::vector<Chunk> run, StagedRun(upload_id));
     std::int64_t size = EndOf(run);
@@ -429,7 +413,7 @@ class S3BlobStore final : public BlobStore {
 
   Result<std::unique_ptr<BlobReader>> Read(const std::string& key, std::int64_t offset,
                                            std::int64_t length) override {
-    if (!IsValidKey(key)) return InvalidKey(key);
+    if (!IsValidBlobKey(key)) return InvalidBlobKey(key);
     std::string name = Name(key);
     SHOEBOX_ASSIGN(S3Response head, Head(name));
     if (head.status == 404) return MakeError(ErrorCode::kNotFound, key + " does not exist");
@@ -443,7 +427,7 @@ class S3BlobStore final : public BlobStore {
   }
 
   Result<void> PutFile(const std::string& key, const std::string& file) override {
-    if (!IsValidKey(key)) return InvalidKey(key);
+    if (!IsValidBlobKey(key)) return InvalidBlobKey(key);
     int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return ErrorFromErrno(errno, "open " + file);
     struct Closer {
@@ -477,7 +461,7 @@ class S3BlobStore final : public BlobStore {
   std::optional<std::string> LocalPath(const std::string&) override { return std::nullopt; }
 
   Result<BlobInfo> Stat(const std::string& key) override {
-    if (!IsValidKey(key)) return InvalidKey(key);
+    if (!IsValidBlobKey(key)) return InvalidBlobKey(key);
     SHOEBOX_ASSIGN(S3Response head, Head(Name(key)));
     if (head.status == 404) return MakeError(ErrorCode::kNotFound, key + " does not exist");
     SHOEBOX_ASSIGN(std::int64_t size, SizeOf(head, key));
@@ -485,12 +469,12 @@ class S3BlobStore final : public BlobStore {
   }
 
   Result<void> Remove(const std::string& key) override {
-    if (!IsValidKey(key)) return InvalidKey(key);
+    if (!IsValidBlobKey(key)) return InvalidBlobKey(key);
     return DeleteObject(Name(key));
   }
 
   Result<void> RemoveCommitted(const std::string& upload_id, const std::string& key) override {
-    if (!IsValidKey(key)) return InvalidKey(key);
+    if (!IsValidBlobKey(key)) return InvalidBlobKey(key);
     SHOEBOX_TRY(CheckUploadId(upload_id));
     std::string name = Name(key);
     SHOEBOX_ASSIGN(S3Response head, Head(name));

@@ -289,24 +289,8 @@ class SqliteAlbums final : public AlbumRepository {
       s.Bind(1, album_id);
       SHOEBOX_ASSIGN(std::vector<std::string> order,
                      CollectRows<std::string>(s, [](const Statement& row) { return row.Text(0); }));
-      auto in_album = [&](const std::string& id) {
-        return std::find(order.begin(), order.end(), id) != order.end();
-      };
-      if (!before_asset_id.empty() && !in_album(before_asset_id)) {
-        return MakeError(ErrorCode::kBadRequest, "before_asset_id is not in the album");
-      }
-      std::vector<std::string> moving;
-      for (const std::string& id : asset_ids) {
-        if (!in_album(id)) return MakeError(ErrorCode::kBadRequest, "asset " + id + " is not in the album");
-        if (std::find(moving.begin(), moving.end(), id) == moving.end()) moving.push_back(id);
-      }
-      std::vector<std::string> result;
-      result.reserve(order.size());
-      for (const std::string& id : order) {
-        if (id == before_asset_id) result.insert(result.end(), moving.begin(), moving.end());
-        if (std::find(moving.begin(), moving.end(), id) == moving.end()) result.push_back(id);
-      }
-      if (before_asset_id.empty()) result.insert(result.end(), moving.begin(), moving.end());
+      SHOEBOX_ASSIGN(std::vector<std::string> result,
+                     sql::MoveInOrder(order, asset_ids, before_asset_id));
       for (std::size_t i = 0; i < result.size(); ++i) {
         SHOEBOX_ASSIGN(auto u, c.Prepare(kSetAlbumPosition));
         u.Bind(1, album_id).Bind(2, result[i]).Bind(3, static_cast<std::int64_t>(i));

@@ -1,5 +1,6 @@
 #include "adapters/sqlite/sqlite_library_tables.h"
 
+#include "adapters/sql_rules.h"
 #include "core/intern.h"
 
 namespace shoebox::sqlite {
@@ -8,18 +9,12 @@ namespace {
 constexpr std::size_t kPage = 1000;
 
 // Table and column names come from the migration's own list; anything else is refused.
-bool IsName(const std::string& name) {
-  if (name.empty()) return false;
-  for (char c : name) {
-    if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return false;
-  }
-  return true;
-}
+using sql::IsSqlName;
 
 Result<std::string> Join(const std::vector<std::string>& names, std::size_t count) {
   std::string out;
   for (std::size_t i = 0; i < count; ++i) {
-    if (!IsName(names[i])) return MakeError(ErrorCode::kBadRequest, "bad column name " + names[i]);
+    if (!IsSqlName(names[i])) return MakeError(ErrorCode::kBadRequest, "bad column name " + names[i]);
     if (i > 0) out += ", ";
     out += names[i];
   }
@@ -56,7 +51,7 @@ class SqliteLibraryTables final : public LibraryTables {
   }
 
   Result<std::int64_t> CountRows(const std::string& table) override {
-    if (!IsName(table)) return MakeError(ErrorCode::kBadRequest, "bad table name " + table);
+    if (!IsSqlName(table)) return MakeError(ErrorCode::kBadRequest, "bad table name " + table);
     const char* sql = Intern("SELECT COUNT(*) FROM " + table);
     return db_.Read<std::int64_t>([&](Connection& c) -> Result<std::int64_t> {
       SHOEBOX_ASSIGN(auto s, c.Prepare(sql));
@@ -68,7 +63,7 @@ class SqliteLibraryTables final : public LibraryTables {
   Result<void> ForEachRow(const std::string& table, const std::vector<std::string>& columns,
                           std::size_t key,
                           const std::function<Result<void>(const TableRow&)>& visit) override {
-    if (!IsName(table)) return MakeError(ErrorCode::kBadRequest, "bad table name " + table);
+    if (!IsSqlName(table)) return MakeError(ErrorCode::kBadRequest, "bad table name " + table);
     SHOEBOX_ASSIGN(std::string list, Join(columns, columns.size()));
     SHOEBOX_ASSIGN(std::string keys, Join(columns, key));
     std::string base = "SELECT " + list + " FROM " + table;
@@ -102,7 +97,7 @@ class SqliteLibraryTables final : public LibraryTables {
 
   Result<void> InsertRows(const std::string& table, const std::vector<std::string>& columns,
                           const std::vector<TableRow>& rows) override {
-    if (!IsName(table)) return MakeError(ErrorCode::kBadRequest, "bad table name " + table);
+    if (!IsSqlName(table)) return MakeError(ErrorCode::kBadRequest, "bad table name " + table);
     SHOEBOX_ASSIGN(std::string list, Join(columns, columns.size()));
     const char* sql = Intern("INSERT OR IGNORE INTO " + table + " (" + list + ") VALUES (" +
                              Placeholders(columns.size()) + ")");

@@ -301,21 +301,6 @@ Credential ReadCredential(const Statement& s) {
   return c;
 }
 
-// `text` for a LIKE pattern with % _ and the escape character matched literally (ESCAPE '\\').
-std::string LikeLiteral(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '%' || c == '_' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out;
-}
-
-// "%text%": contains `text`; "" stays "" (no filter).
-std::string LikePattern(const std::string& text) {
-  return text.empty() ? "" : "%" + LikeLiteral(text) + "%";
-}
-
 void BindRange(Statement& s, int first, const std::optional<std::pair<double, double>>& range) {
   if (range) {
     s.BindDouble(first, range->first).BindDouble(first + 1, range->second);
@@ -647,7 +632,7 @@ class SqliteAssets final : public AssetRepository {
       s.Bind(6, q.limit);
       const AssetFilter& f = q.filter;
       s.Bind(7, f.taken_from).Bind(8, f.taken_before);
-      s.Bind(9, LikePattern(f.camera)).Bind(10, LikePattern(f.name));
+      s.Bind(9, sql::LikePattern(f.camera)).Bind(10, sql::LikePattern(f.name));
       s.Bind(11, f.kind ? MediaKindName(*f.kind) : std::string_view(""));
       BindRange(s, 12, f.latitude_range);
       BindRange(s, 14, f.longitude_range);
@@ -811,7 +796,7 @@ class SqliteAssets final : public AssetRepository {
 
   Result<std::vector<Asset>> FindByNameStem(const std::string& owner_id,
                                             const std::string& stem) override {
-    std::string pattern = LikeLiteral(stem) + ".%";
+    std::string pattern = sql::LikeLiteral(stem) + ".%";
     return db_.Read<std::vector<Asset>>([&](Connection& c) -> Result<std::vector<Asset>> {
       SHOEBOX_ASSIGN(auto s, c.Prepare(kSelectAssetsByStem));
       s.Bind(1, owner_id).Bind(2, pattern);
@@ -834,9 +819,7 @@ class SqliteAssets final : public AssetRepository {
       while (true) {
         SHOEBOX_ASSIGN(bool row, s.Step());
         if (!row) return months;
-        std::string month = Rfc3339(s.Int(0) * kMillisPerDay).substr(0, 7);
-        if (months.empty() || months.back().month != month) months.push_back({month, 0});
-        months.back().count += s.Int(1);
+        sql::AddDayToMonths(months, s.Int(0), s.Int(1));
       }
     });
   }
@@ -845,13 +828,8 @@ class SqliteAssets final : public AssetRepository {
     return db_.Write<Asset>([&](Connection& c) -> Result<Asset> {
       SHOEBOX_ASSIGN(Asset before, GetIn(c, id));
       // Derived files replaced by new ones are owed a deletion.
-      for (auto [old_key, new_key] : {std::pair{&before.thumbnail_key, &patch.thumbnail_key},
-                                      std::pair{&before.preview_key, &patch.preview_key},
-                                      std::pair{&before.playback_key, &patch.playback_key},
-                                      std::pair{&before.location_free_key, &patch.location_free_key}}) {
-        if (*new_key && !old_key->empty() && **new_key != *old_key) {
-          SHOEBOX_TRY(QueueBlobDeletion(c, *old_key, before.uploaded_at));
-        }
+      for (const std::string& old_key : sql::ReplacedDerivedKeys(before, patch)) {
+        SHOEBOX_TRY(QueueBlobDeletion(c, old_key, before.uploaded_at));
       }
       auto apply = [&](const char* sql, auto&& bind) -> Result<void> {
         SHOEBOX_ASSIGN(auto s, c.Prepare(sql));
