@@ -397,7 +397,10 @@ TEST_F(S3BlobStoreTest, CompleteMultipartUploadAnsweringErrorAt200FailsAndLeaves
   const std::string bytes = Pattern(6 * kMiB, 11);
   auto writer = store->OpenStaging(id_, 0);
   ASSERT_TRUE(writer);
-  ASSERT_TRUE((*writer)->Write(bytes));
+  // Two chunks, so the commit is a multipart upload (one chunk is copied by the store).
+  ASSERT_TRUE((*writer)->Write(std::string_view(bytes).substr(0, 3 * kMiB)));
+  ASSERT_TRUE((*writer)->Sync());
+  ASSERT_TRUE((*writer)->Write(std::string_view(bytes).substr(3 * kMiB)));
   ASSERT_TRUE((*writer)->Sync());
 
   server_->SetFaults(R"([{"method": "POST", "query": "uploadId", "error_at_200": true}])");
@@ -419,14 +422,32 @@ TEST_F(S3BlobStoreTest, CompleteMultipartUploadAnsweringErrorAt200FailsAndLeaves
   EXPECT_EQ(server_->OpenMultipartUploads(), 0);
 }
 
+TEST_F(S3BlobStoreTest, AnUploadInOneChunkIsCopiedByTheStoreItself) {
+  auto store = Open(Options());
+  const std::string bytes = Pattern(1 * kMiB, 5);
+  auto writer = store->OpenStaging(id_, 0);
+  ASSERT_TRUE(writer);
+  ASSERT_TRUE((*writer)->Write(bytes));
+  ASSERT_TRUE((*writer)->Sync());
+  server_->ClearRequests();
+  ASSERT_TRUE(store->CommitStaging(id_, "library/c/one.jpg"));
+  for (const auto& get : Requests("GET")) {  // listings only: no chunk came back through here
+    EXPECT_EQ(std::string(get["path"]).find("staging/"), std::string::npos) << get.dump();
+  }
+  EXPECT_TRUE(ReadAll(store->Read("library/c/one.jpg", 0, bytes.size())) == bytes);
+  EXPECT_TRUE(store->CommitStaging(id_, "library/c/one.jpg"));  // idempotent, as before
+}
+
 TEST_F(S3BlobStoreTest, AbortsStaleMultipartUploadsUnderItsPrefixOnly) {
   s3::S3Options options = Options();
   options.part_bytes = 5 * kMiB;
   auto store = Open(options);
   auto writer = store->OpenStaging(id_, 0);
   ASSERT_TRUE(writer);
-  ASSERT_TRUE((*writer)->Write(Pattern(6 * kMiB)));
-  ASSERT_TRUE((*writer)->Sync());
+  for (int half = 0; half < 2; ++half) {  // two chunks: a multipart commit
+    ASSERT_TRUE((*writer)->Write(Pattern(3 * kMiB, half)));
+    ASSERT_TRUE((*writer)->Sync());
+  }
   // A commit that dies half-way (here: completing and aborting both refused) leaves its upload.
   server_->SetFaults(R"([
     {"method": "POST", "query": "uploadId", "status": 400, "code": "InvalidPart"},

@@ -325,16 +325,24 @@ TEST_F(ScaleTest, AnInstanceKilledMidLoadLosesNothing) {
 }
 
 TEST_F(ScaleTest, S3FaultsNeverMakeAnAssetVisibleWithoutItsObject) {
-  // Parts of 5 MiB, so a 6 MB photo is committed by a multipart upload.
+  // Parts of 5 MiB, so a 9 MB photo (staged in two chunks) is committed by a multipart upload;
+  // a 1 MB one (one chunk) is copied by the store itself (CopyObject).
   auto a = StartInstance("a", {"jobs.enabled=false", "storage.s3_part_mb=5"});
   std::string token = SetUpAdmin(a->address());
   client::HttpClient http(a->address(), 60);
-  fs::path file = dir_.path() / "IMG_big.jpg";
-  std::string photo = Photo(7, 6'000'000);
-  WriteFile(file, photo);
   client::UploadOptions options;
   options.token = token;
   options.max_attempts = 2;
+  fs::path small_file = dir_.path() / "IMG_small.jpg";
+  std::string small = Photo(8, 1'000'000);
+  WriteFile(small_file, small);
+  S3().SetFaults(R"([{"method": "PUT", "path": "/library/", "error_at_200": true}])");
+  EXPECT_FALSE(client::UploadFile(http, small_file, options));
+  EXPECT_TRUE(Library(http, token).empty());
+
+  fs::path file = dir_.path() / "IMG_big.jpg";
+  std::string photo = Photo(7, 9'000'000);
+  WriteFile(file, photo);
 
   // The store keeps answering CompleteMultipartUpload with 200 and an error document.
   S3().SetFaults(R"([{"method": "POST", "query": "uploadId", "error_at_200": true}])");
@@ -353,7 +361,9 @@ TEST_F(ScaleTest, S3FaultsNeverMakeAnAssetVisibleWithoutItsObject) {
   auto original = http.Send("GET", "/api/v1/assets/" + stored->asset_id + "/original", Bearer(token));
   ASSERT_TRUE(original);
   EXPECT_EQ(Sha256Hex(original->body), Sha256Hex(photo));
-  EXPECT_EQ(Library(http, token).size(), 1u);
+  auto small_stored = client::UploadFile(http, small_file, options);
+  ASSERT_TRUE(small_stored) << small_stored.error().message;
+  EXPECT_EQ(Library(http, token).size(), 2u);
 }
 
 // What a user sees of a library, and the bytes behind it.

@@ -396,10 +396,15 @@ class S3BlobStore final : public BlobStore {
       if (IsCommittedFrom(head, upload_id, size)) return {};  // an earlier call made it
       return MakeError(ErrorCode::kConflict, key + " is taken");
     }
-    auto uploaded = Upload(name, size, {{kUploadHeader, upload_id}},
-                           [&](std::int64_t offset, std::int64_t length) -> Result<PartBody> {
-                             return CopyToTempFile(SegmentsOf(run, offset, length));
-                           });
+    Result<void> uploaded;
+    if (auto copied = CopyWithinStore(run, name, size, upload_id); !copied) {
+      uploaded = copied.error();
+    } else if (!*copied) {
+      uploaded = Upload(name, size, {{kUploadHeader, upload_id}},
+                        [&](std::int64_t offset, std::int64_t length) -> Result<PartBody> {
+                          return CopyToTempFile(SegmentsOf(run, offset, length));
+                        });
+    }
     if (uploaded) return {};
     // The answer may have been lost after the store took the bytes (or If-None-Match said 412
     // because an earlier try got there): what the key holds decides.
@@ -656,6 +661,40 @@ class S3BlobStore final : public BlobStore {
     }
     int fd = file.fd();
     return PartBody{FileBody{fd, 0, written}, std::move(file)};
+  }
+
+  // The common case, an upload whose bytes are one chunk (sent in one request, or a few synced
+  // as one): the store copies the chunk into `name` itself (CopyObject), so the bytes do not
+  // travel through this server again. False when the staging area is in several chunks or over
+  // CopyObject's 5 GiB: the caller then copies them through here.
+  Result<bool> CopyWithinStore(const std::vector<Chunk>& run, const std::string& name,
+                               std::int64_t size, const std::string& upload_id) {
+    const Chunk* only = nullptr;
+    for (const Chunk& chunk : run) {
+      if (chunk.size == 0) continue;
+      if (only != nullptr) return false;
+      only = &chunk;
+    }
+    constexpr std::int64_t kCopyObjectMaxBytes = 5LL * 1024 * 1024 * 1024;
+    if (only == nullptr || only->start != 0 || size > kCopyObjectMaxBytes) return false;
+    S3Request request;
+    request.method = "PUT";
+    request.key = name;
+    request.headers = {{"x-amz-copy-source", "/" + options_.bucket + "/" + EncodeKeyPath(only->name)},
+                       {"x-amz-metadata-directive", "REPLACE"},
+                       {kUploadHeader, upload_id},
+                       {"Content-Type", "application/octet-stream"},
+                       {"If-None-Match", "*"}};
+    // Like CompleteMultipartUpload, CopyObject may answer 200 with an error document.
+    request.error_document_at_200 = true;
+    SHOEBOX_ASSIGN(S3Response response, client_->Send(request));
+    if (!response.ok()) return S3Client::ErrorFrom(response, "S3 copy into " + name);
+    SHOEBOX_ASSIGN(S3Response head, Head(name));
+    if (head.status != 200 || head.Header("content-length") != std::to_string(size)) {
+      return MakeError(ErrorCode::kInternal, "S3 " + name + " does not hold the " +
+                                                 std::to_string(size) + " bytes just copied");
+    }
+    return true;
   }
 
   // Writes `size` bytes from `source` as the new object `name` (one PUT up to the part size,
