@@ -305,6 +305,21 @@ TEST(ProcessTest, ConfigComesFromFileEnvironmentAndFlags) {
   auto [typo, typo_out] = RunServerCommand({"config", "--set", "server.lisen=1"});
   EXPECT_NE(typo, 0);
   EXPECT_NE(typo_out.find("unknown setting server.lisen"), std::string::npos) << typo_out;
+  // Options before the command count for it; secrets are masked; a wrong role is refused.
+  auto [before, before_out] = RunServerCommand(
+      {"--config", (dir.path() / "shoebox.toml").string(), "--set",
+       "database.url=postgresql://shoebox:hunter2@db/shoebox", "--set",
+       "storage.s3_secret_key=abc", "--role", "api", "config"});
+  EXPECT_EQ(before, 0) << before_out;
+  EXPECT_NE(before_out.find("server.listen = 127.0.0.1:4000"), std::string::npos) << before_out;
+  EXPECT_NE(before_out.find("server.role = api"), std::string::npos) << before_out;
+  EXPECT_NE(before_out.find("postgresql://shoebox:********@db/shoebox"), std::string::npos)
+      << before_out;
+  EXPECT_EQ(before_out.find("hunter2"), std::string::npos) << before_out;
+  EXPECT_EQ(before_out.find("abc"), std::string::npos) << before_out;
+  auto [role, role_out] = RunServerCommand({"config", "--role", "boss"});
+  EXPECT_NE(role, 0);
+  EXPECT_NE(role_out.find("server.role must be all, api or worker"), std::string::npos) << role_out;
 }
 
 }  // namespace

@@ -69,9 +69,12 @@ void AddAdminRoutes(http::Router& router, ApiServices& s) {
                   if (!r.body_text.empty()) {
                     SHOEBOX_ASSIGN(Json body, ParseJsonBody(r));
                     SHOEBOX_ASSIGN(auto only_name, OptionalString(body, "only"));
-                    if (only_name == "photo") only = MediaKind::kPhoto;
-                    else if (only_name == "video") only = MediaKind::kVideo;
-                    else if (only_name) return MakeError(ErrorCode::kBadRequest, "only must be photo or video");
+                    if (only_name) {
+                      only = ParseMediaKind(*only_name);
+                      if (only == MediaKind::kUnknown) {
+                        return MakeError(ErrorCode::kBadRequest, "only must be photo or video");
+                      }
+                    }
                   }
                   return s.media.Rerun(*kind, only);
                 }();

@@ -39,6 +39,15 @@ void AddCommonFlags(CLI::App& command, CommonFlags& flags, bool with_listen) {
   }
 }
 
+// Fills what `flags` (a command's) leaves unset from `outer` (given before the command).
+void InheritFlags(CommonFlags& flags, const CommonFlags& outer) {
+  if (flags.config_file.empty()) flags.config_file = outer.config_file;
+  if (flags.data_dir.empty()) flags.data_dir = outer.data_dir;
+  if (flags.listen.empty()) flags.listen = outer.listen;
+  if (flags.role.empty()) flags.role = outer.role;
+  flags.settings.insert(flags.settings.begin(), outer.settings.begin(), outer.settings.end());
+}
+
 Result<ServerConfig> LoadConfig(const CommonFlags& flags) {
   std::map<std::string, std::string> overrides;
   for (const std::string& setting : flags.settings) {
@@ -148,8 +157,7 @@ int Jobs(const CommonFlags& flags, const std::string& rerun, const std::string& 
     auto kind = ParseJobKind(rerun);
     if (!kind) return Fail(MakeError(ErrorCode::kBadRequest, "unknown job kind " + rerun));
     std::optional<MediaKind> only_kind;
-    if (only == "photo") only_kind = MediaKind::kPhoto;
-    if (only == "video") only_kind = MediaKind::kVideo;
+    if (!only.empty()) only_kind = ParseMediaKind(only);  // CLI11 let only photo or video through
     auto queued = media.Rerun(*kind, only_kind);
     if (!queued) return Fail(queued.error());
     std::printf("queued %lld %s job(s)\n", (long long)*queued, rerun.c_str());
@@ -288,6 +296,10 @@ int main(int argc, char** argv) {
   cli.add_subcommand("version", "print the version");
 
   CLI11_PARSE(cli, argc, argv);
+  // Options given before the command (`shoebox-server --config X jobs`) count for it too.
+  for (CommonFlags* flags : {&serve_sub_flags, &admin_flags, &verify_flags, &config_flags, &jobs_flags}) {
+    InheritFlags(*flags, serve_flags);
+  }
 
   if (cli.got_subcommand("version")) {
     std::printf("shoebox-server %s\n", SHOEBOX_VERSION);
