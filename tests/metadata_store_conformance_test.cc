@@ -331,11 +331,12 @@ TEST_P(MetadataStoreConformance, ReopeningKeepsDataAndSchema) {
 // One private PostgreSQL server for the whole run, a fresh database per test folder (opening
 // the same folder again reopens the same database, as with SQLite's file).
 std::unique_ptr<MetadataStore> OpenPostgres(const std::filesystem::path& dir) {
-  static testing::PostgresServer server;
   static std::map<std::filesystem::path, std::string> urls;
   static int databases = 0;
   auto [it, fresh] = urls.try_emplace(dir);
-  if (fresh) it->second = server.CreateDatabase("conformance_" + std::to_string(++databases));
+  if (fresh) {
+    it->second = testing::SharedPostgres().CreateDatabase("conformance_" + std::to_string(++databases));
+  }
   auto store = postgres::OpenPgMetadataStore(it->second, 4);
   if (!store) ADD_FAILURE() << store.error().message;
   return std::move(*store);

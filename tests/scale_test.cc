@@ -29,16 +29,6 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-PostgresServer& Postgres() {
-  static PostgresServer server;
-  return server;
-}
-
-S3Server& S3() {
-  static S3Server server;
-  return server;
-}
-
 // One real JPEG (an ffmpeg test picture) that the media jobs can decode.
 const std::string& BaseJpeg() {
   static const std::string bytes = [] {
@@ -62,23 +52,16 @@ std::string Photo(int n, std::size_t padding = 0) {
 class ScaleTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    static int databases = 0;
-    std::string n = std::to_string(++databases);
-    settings_ = {
-        "database.url=" + Postgres().CreateDatabase("scale_" + n),
-        "storage.s3_endpoint=" + S3().endpoint(),
-        std::string("storage.s3_bucket=") + S3Server::kBucket,
-        std::string("storage.s3_access_key=") + S3Server::kAccessKey,
-        std::string("storage.s3_secret_key=") + S3Server::kSecretKey,
-        "storage.s3_prefix=scale" + n + "-" + std::to_string(::getpid()) + "/",
-        // A dead instance's holds lapse quickly, so the test does not wait a minute for them.
-        "uploads.lease_seconds=3", "jobs.lease_seconds=6", "jobs.retry_base_seconds=1",
-        "jobs.workers=1", "log.level=debug", "server.shutdown_grace_seconds=1",
-        "server.trusted_proxies=127.0.0.1"};
-    S3().SetFaults("[]");
+    for (const auto& [key, value] : SharedBackendSettings()) settings_.push_back(key + "=" + value);
+    // A dead instance's holds lapse quickly, so the test does not wait a minute for them.
+    settings_.insert(settings_.end(),
+                     {"uploads.lease_seconds=3", "jobs.lease_seconds=6",
+                      "jobs.retry_base_seconds=1", "jobs.workers=1", "log.level=debug",
+                      "server.shutdown_grace_seconds=1", "server.trusted_proxies=127.0.0.1"});
+    SharedS3().SetFaults("[]");
   }
 
-  void TearDown() override { S3().SetFaults("[]"); }
+  void TearDown() override { SharedS3().SetFaults("[]"); }
 
   std::unique_ptr<ServerProcess> StartInstance(const std::string& name,
                                                const std::vector<std::string>& extra = {}) {
@@ -336,7 +319,7 @@ TEST_F(ScaleTest, S3FaultsNeverMakeAnAssetVisibleWithoutItsObject) {
   fs::path small_file = dir_.path() / "IMG_small.jpg";
   std::string small = Photo(8, 1'000'000);
   WriteFile(small_file, small);
-  S3().SetFaults(R"([{"method": "PUT", "path": "/library/", "error_at_200": true}])");
+  SharedS3().SetFaults(R"([{"method": "PUT", "path": "/library/", "error_at_200": true}])");
   EXPECT_FALSE(client::UploadFile(http, small_file, options));
   EXPECT_TRUE(Library(http, token).empty());
 
@@ -345,19 +328,19 @@ TEST_F(ScaleTest, S3FaultsNeverMakeAnAssetVisibleWithoutItsObject) {
   WriteFile(file, photo);
 
   // The store keeps answering CompleteMultipartUpload with 200 and an error document.
-  S3().SetFaults(R"([{"method": "POST", "query": "uploadId", "error_at_200": true}])");
+  SharedS3().SetFaults(R"([{"method": "POST", "query": "uploadId", "error_at_200": true}])");
   auto failed = client::UploadFile(http, file, options);
   EXPECT_FALSE(failed);
   EXPECT_TRUE(Library(http, token).empty());
-  EXPECT_EQ(S3().OpenMultipartUploads(), 0);
+  EXPECT_EQ(SharedS3().OpenMultipartUploads(), 0);
 
   // 500s and slow answers: retried, and the upload completes once the store recovers.
-  S3().SetFaults(R"([{"method": "PUT", "status": 500, "times": 3},
+  SharedS3().SetFaults(R"([{"method": "PUT", "status": 500, "times": 3},
                      {"method": "GET", "delay_ms": 300, "times": 5}])");
   options.max_attempts = 8;
   auto stored = client::UploadFile(http, file, options);
   ASSERT_TRUE(stored) << stored.error().message;
-  S3().SetFaults("[]");
+  SharedS3().SetFaults("[]");
   auto original = http.Send("GET", "/api/v1/assets/" + stored->asset_id + "/original", Bearer(token));
   ASSERT_TRUE(original);
   EXPECT_EQ(Sha256Hex(original->body), Sha256Hex(photo));

@@ -24,12 +24,12 @@ namespace shoebox {
 
 // The embedded SQLite file in the data folder, or the shared PostgreSQL database.
 Result<std::unique_ptr<MetadataStore>> OpenMetadataStore(const ServerConfig& config) {
-  std::filesystem::path data = std::filesystem::absolute(config.data_dir);
   if (!config.database_url.empty()) {
     return postgres::OpenPgMetadataStore(config.database_url,
                                          static_cast<int>(config.database_pool_size));
   }
-  return sqlite::OpenSqliteMetadataStore((data / "shoebox.db").string());
+  return sqlite::OpenSqliteMetadataStore(
+      (std::filesystem::absolute(config.data_dir) / "shoebox.db").string());
 }
 
 // The data folder, or the S3 bucket.
@@ -180,11 +180,6 @@ ServerApp::ServerApp(Runtime& runtime)
 ServerApp::~ServerApp() = default;
 
 Result<std::string> ServerApp::Start() {
-  if (runtime_.config().role != "all" && runtime_.config().database_url.empty()) {
-    return MakeError(ErrorCode::kBadRequest,
-                     "server.role " + runtime_.config().role +
-                         " needs a database other instances share (database.url)");
-  }
   SHOEBOX_TRY(runtime_.TakeOverEmbeddedStore());
   if (!serves_http()) return std::string("nothing (media worker)");
   return server_->Start();

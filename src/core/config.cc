@@ -197,6 +197,11 @@ Result<ServerConfig> LoadServerConfig(const std::string& config_file,
   if (config.role != "all" && config.role != "api" && config.role != "worker") {
     return MakeError(ErrorCode::kBadRequest, "server.role must be all, api or worker");
   }
+  if (config.role != "all" && config.database_url.empty()) {
+    return MakeError(ErrorCode::kBadRequest, "server.role " + config.role +
+                                                 " needs a database other instances share "
+                                                 "(database.url)");
+  }
   if (!config.s3_bucket.empty() && config.s3_endpoint.empty()) {
     return MakeError(ErrorCode::kBadRequest, "storage.s3_bucket needs storage.s3_endpoint");
   }

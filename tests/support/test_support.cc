@@ -96,28 +96,30 @@ bool SharedBackend() {
   return backend != nullptr && std::string_view(backend) == "postgres-s3";
 }
 
-namespace {
-
-// With SHOEBOX_TEST_BACKEND=postgres-s3 every TestServer runs on PostgreSQL and S3: one private
-// server of each per test process, a fresh database and key prefix per TestServer.
-void UseSharedBackend(std::map<std::string, std::string>& flags) {
-  static PostgresServer postgres;
-  static S3Server s3;
-  static int servers = 0;
-  std::string n = std::to_string(++servers);
-  flags.try_emplace("database.url", postgres.CreateDatabase("shoebox_" + n));
-  flags.try_emplace("storage.s3_endpoint", s3.endpoint());
-  flags.try_emplace("storage.s3_bucket", S3Server::kBucket);
-  flags.try_emplace("storage.s3_access_key", S3Server::kAccessKey);
-  flags.try_emplace("storage.s3_secret_key", S3Server::kSecretKey);
-  flags.try_emplace("storage.s3_prefix", "server" + n + "/");
+PostgresServer& SharedPostgres() {
+  static PostgresServer server;
+  return server;
 }
 
-}  // namespace
+S3Server& SharedS3() {
+  static S3Server server;
+  return server;
+}
+
+std::map<std::string, std::string> SharedBackendSettings() {
+  static int libraries = 0;
+  std::string n = std::to_string(++libraries);
+  return {{"database.url", SharedPostgres().CreateDatabase("shoebox_" + n)},
+          {"storage.s3_endpoint", SharedS3().endpoint()},
+          {"storage.s3_bucket", S3Server::kBucket},
+          {"storage.s3_access_key", S3Server::kAccessKey},
+          {"storage.s3_secret_key", S3Server::kSecretKey},
+          {"storage.s3_prefix", "test" + n + "/"}};
+}
 
 TestServer::TestServer(const std::map<std::string, std::string>& settings) {
   std::map<std::string, std::string> flags = settings;
-  if (SharedBackend()) UseSharedBackend(flags);
+  if (SharedBackend()) flags.merge(SharedBackendSettings());
   flags["storage.data_dir"] = data_.path().string();
   flags["server.listen"] = "127.0.0.1:0";
   flags.try_emplace("server.shutdown_grace_seconds", "2");

@@ -36,6 +36,14 @@ void WriteFile(const std::filesystem::path& path, const std::string& bytes);
 int FreePort();
 std::string ReadFile(const std::filesystem::path& path);
 
+class PostgresServer;
+class S3Server;
+// One private PostgreSQL and one S3 server per test process, started when first asked for.
+PostgresServer& SharedPostgres();
+S3Server& SharedS3();
+// The settings of a fresh library on them: a new database and a new key prefix in the bucket.
+std::map<std::string, std::string> SharedBackendSettings();
+
 // Whether this test run uses PostgreSQL + S3 (SHOEBOX_TEST_BACKEND=postgres-s3) instead of the
 // embedded SQLite + data folder: the same service-level tests run on both.
 bool SharedBackend();

@@ -198,7 +198,7 @@ class PgCredentials final : public CredentialRepository {
   explicit PgCredentials(Database& db) : db_(db) {}
 
   Result<void> Create(const Credential& k) override {
-    SHOEBOX_TRY(Change(kInsertCredential, Params()
+    SHOEBOX_TRY(db_.Change(kInsertCredential, Params()
                                          .Add(k.id)
                                          .Add(k.user_id)
                                          .Add(k.secret_hash)
@@ -221,7 +221,7 @@ class PgCredentials final : public CredentialRepository {
   }
 
   Result<void> Touch(const std::string& id, UnixMillis now) override {
-    SHOEBOX_TRY(Change(kTouchCredential, Params().Add(id).Add(now)));
+    SHOEBOX_TRY(db_.Change(kTouchCredential, Params().Add(id).Add(now)));
     return {};
   }
 
@@ -236,24 +236,17 @@ class PgCredentials final : public CredentialRepository {
   }
 
   Result<void> Delete(const std::string& user_id, const std::string& id) override {
-    SHOEBOX_ASSIGN(std::int64_t changed, Change(kDeleteCredential, Params().Add(id).Add(user_id)));
+    SHOEBOX_ASSIGN(std::int64_t changed, db_.Change(kDeleteCredential, Params().Add(id).Add(user_id)));
     if (changed == 0) return MakeError(ErrorCode::kNotFound, "key not found");
     return {};
   }
 
   Result<void> DeleteAllForUser(const std::string& user_id) override {
-    SHOEBOX_TRY(Change(kDeleteCredentialsForUser, Params().Add(user_id)));
+    SHOEBOX_TRY(db_.Change(kDeleteCredentialsForUser, Params().Add(user_id)));
     return {};
   }
 
  private:
-  Result<std::int64_t> Change(const char* sql, const Params& params) {
-    return db_.Write<std::int64_t>([&](Connection& c) -> Result<std::int64_t> {
-      SHOEBOX_ASSIGN(Rows rows, c.Run(sql, params));
-      return rows.Changed();
-    });
-  }
-
   Database& db_;
 };
 
@@ -262,7 +255,8 @@ class PgLoginAttempts final : public LoginAttemptRepository {
   explicit PgLoginAttempts(Database& db) : db_(db) {}
 
   Result<void> RecordFailure(const std::string& key, UnixMillis now) override {
-    return Change(kInsertLoginFailure, Params().Add(key).Add(now));
+    SHOEBOX_TRY(db_.Change(kInsertLoginFailure, Params().Add(key).Add(now)));
+    return {};
   }
   Result<std::int64_t> CountFailuresSince(const std::string& key, UnixMillis since) override {
     return db_.Read<std::int64_t>([&](Connection& c) -> Result<std::int64_t> {
@@ -271,20 +265,15 @@ class PgLoginAttempts final : public LoginAttemptRepository {
     });
   }
   Result<void> Clear(const std::string& key) override {
-    return Change(kClearLoginFailures, Params().Add(key));
+    SHOEBOX_TRY(db_.Change(kClearLoginFailures, Params().Add(key)));
+    return {};
   }
   Result<void> DeleteOlderThan(UnixMillis before) override {
-    return Change(kDeleteOldLoginFailures, Params().Add(before));
+    SHOEBOX_TRY(db_.Change(kDeleteOldLoginFailures, Params().Add(before)));
+    return {};
   }
 
  private:
-  Result<void> Change(const char* sql, const Params& params) {
-    return db_.Write<void>([&](Connection& c) -> Result<void> {
-      SHOEBOX_TRY(c.Run(sql, params));
-      return {};
-    });
-  }
-
   Database& db_;
 };
 

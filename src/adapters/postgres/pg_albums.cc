@@ -209,11 +209,9 @@ class PgAlbums final : public AlbumRepository {
   }
 
   Result<void> Delete(const std::string& id) override {
-    return db_.Write<void>([&](Connection& c) -> Result<void> {
-      SHOEBOX_ASSIGN(Rows rows, c.Run(kDeleteAlbum, Params().Add(id)));
-      if (rows.Changed() == 0) return NotFound("album");
-      return {};
-    });
+    SHOEBOX_ASSIGN(std::int64_t changed, db_.Change(kDeleteAlbum, Params().Add(id)));
+    if (changed == 0) return NotFound("album");
+    return {};
   }
 
   Result<std::optional<AlbumRole>> RoleOf(const std::string& album_id,
@@ -235,11 +233,9 @@ class PgAlbums final : public AlbumRepository {
   }
 
   Result<void> RemoveMember(const std::string& album_id, const std::string& user_id) override {
-    return db_.Write<void>([&](Connection& c) -> Result<void> {
-      SHOEBOX_ASSIGN(Rows rows, c.Run(kDeleteMember, Params().Add(album_id).Add(user_id)));
-      if (rows.Changed() == 0) return NotFound("member");
-      return {};
-    });
+    SHOEBOX_ASSIGN(std::int64_t changed, db_.Change(kDeleteMember, Params().Add(album_id).Add(user_id)));
+    if (changed == 0) return NotFound("member");
+    return {};
   }
 
   Result<std::vector<AlbumMember>> Members(const std::string& album_id) override {
@@ -331,8 +327,7 @@ class PgShareLinks final : public ShareLinkRepository {
   explicit PgShareLinks(Database& db) : db_(db) {}
 
   Result<void> Create(const ShareLink& l) override {
-    return db_.Write<void>([&](Connection& c) -> Result<void> {
-      SHOEBOX_TRY(c.Run(kInsertLink, Params()
+    SHOEBOX_TRY(db_.Change(kInsertLink, Params()
                                          .Add(l.id)
                                          .Add(l.album_id)
                                          .Add(l.key)
@@ -341,8 +336,7 @@ class PgShareLinks final : public ShareLinkRepository {
                                          .Add(l.allow_download)
                                          .Add(l.show_location)
                                          .Add(l.created_at)));
-      return {};
-    });
+    return {};
   }
 
   Result<std::optional<ShareLink>> FindByKey(const std::string& key) override {
@@ -384,11 +378,9 @@ class PgShareLinks final : public ShareLinkRepository {
   }
 
   Result<void> Delete(const std::string& album_id, const std::string& id) override {
-    return db_.Write<void>([&](Connection& c) -> Result<void> {
-      SHOEBOX_ASSIGN(Rows rows, c.Run(kDeleteLink, Params().Add(id).Add(album_id)));
-      if (rows.Changed() == 0) return NotFound("link");
-      return {};
-    });
+    SHOEBOX_ASSIGN(std::int64_t changed, db_.Change(kDeleteLink, Params().Add(id).Add(album_id)));
+    if (changed == 0) return NotFound("link");
+    return {};
   }
 
  private:

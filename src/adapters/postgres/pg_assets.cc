@@ -356,11 +356,9 @@ class PgAssets final : public AssetRepository {
   }
 
   Result<void> SetTrashed(const std::string& id, std::optional<UnixMillis> trashed_at) override {
-    return db_.Write<void>([&](Connection& c) -> Result<void> {
-      SHOEBOX_ASSIGN(Rows rows, c.Run(kSetAssetTrashed, Params().Add(id).Add(trashed_at)));
-      if (rows.Changed() == 0) return NotFound("asset");
-      return {};
-    });
+    SHOEBOX_ASSIGN(std::int64_t changed, db_.Change(kSetAssetTrashed, Params().Add(id).Add(trashed_at)));
+    if (changed == 0) return NotFound("asset");
+    return {};
   }
 
   Result<std::int64_t> PurgeTrashed(const std::string& owner_id, UnixMillis trashed_before,
@@ -383,10 +381,8 @@ class PgAssets final : public AssetRepository {
   }
 
   Result<void> ForgetPendingBlobDeletion(const std::string& blob_key) override {
-    return db_.Write<void>([&](Connection& c) -> Result<void> {
-      SHOEBOX_TRY(c.Run(kDeletePendingBlobDeletion, Params().Add(blob_key)));
-      return {};
-    });
+    SHOEBOX_TRY(db_.Change(kDeletePendingBlobDeletion, Params().Add(blob_key)));
+    return {};
   }
 
   Result<bool> IsPendingBlobDeletion(const std::string& blob_key) override {
@@ -402,9 +398,7 @@ class PgAssets final : public AssetRepository {
         "SELECT " SHOEBOX_ASSET_COLUMNS " FROM assets WHERE id > $1 ORDER BY id LIMIT 1000";
     std::string after;
     while (true) {
-      SHOEBOX_ASSIGN(Rows rows, db_.Read<Rows>([&](Connection& c) {
-        return c.Run(kPage, Params().Add(after));
-      }));
+      SHOEBOX_ASSIGN(Rows rows, db_.Query(kPage, Params().Add(after)));
       if (rows.empty()) return {};
       for (int i = 0; i < rows.size(); ++i) visit(ReadAsset(rows, i));
       after = rows.Text(rows.size() - 1, 0);
@@ -604,7 +598,7 @@ class PgUploads final : public UploadRepository {
     p.Add(u.created_at).Add(u.updated_at).Add(u.expires_at);
     p.Add(u.metadata.quality ? QualityName(*u.metadata.quality) : std::string_view(""));
     p.Add(lease_holder).Add(lease_until);
-    SHOEBOX_TRY(Change(kInsertUpload, p));
+    SHOEBOX_TRY(db_.Change(kInsertUpload, p));
     return {};
   }
 
@@ -615,7 +609,7 @@ class PgUploads final : public UploadRepository {
   Result<void> AcquireLease(const std::string& id, const std::string& holder, UnixMillis now,
                             UnixMillis until) override {
     SHOEBOX_ASSIGN(std::int64_t changed,
-                   Change(kAcquireLease, Params().Add(id).Add(holder).Add(now).Add(until)));
+                   db_.Change(kAcquireLease, Params().Add(id).Add(holder).Add(now).Add(until)));
     if (changed == 0) {
       return MakeError(ErrorCode::kUploadLocked,
                        "another request is writing to this upload; retry shortly");
@@ -625,7 +619,7 @@ class PgUploads final : public UploadRepository {
 
   Result<void> RenewLease(const std::string& id, const std::string& holder,
                           UnixMillis until) override {
-    SHOEBOX_ASSIGN(std::int64_t changed, Change(kRenewLease, Params().Add(id).Add(holder).Add(until)));
+    SHOEBOX_ASSIGN(std::int64_t changed, db_.Change(kRenewLease, Params().Add(id).Add(holder).Add(until)));
     if (changed == 0) {
       return MakeError(ErrorCode::kUploadLocked, "this request lost its lease on the upload");
     }
@@ -633,12 +627,12 @@ class PgUploads final : public UploadRepository {
   }
 
   Result<void> ReleaseLease(const std::string& id, const std::string& holder) override {
-    SHOEBOX_TRY(Change(kReleaseLease, Params().Add(id).Add(holder)));
+    SHOEBOX_TRY(db_.Change(kReleaseLease, Params().Add(id).Add(holder)));
     return {};
   }
 
   Result<void> ReleaseAllLeases() override {
-    SHOEBOX_TRY(Change(kReleaseAllLeases, Params()));
+    SHOEBOX_TRY(db_.Change(kReleaseAllLeases, Params()));
     return {};
   }
 
@@ -648,7 +642,7 @@ class PgUploads final : public UploadRepository {
     Params params;
     params.Add(id).Add(p.offset).AddBytes(p.hash_state).Add(now).Add(expires_at).Add(lease_until);
     params.Add(holder).Add(p.mime_type).Add(MediaKindName(p.kind)).Add(p.final_key);
-    SHOEBOX_ASSIGN(std::int64_t changed, Change(kSaveProgress, params));
+    SHOEBOX_ASSIGN(std::int64_t changed, db_.Change(kSaveProgress, params));
     if (changed == 0) {
       return MakeError(ErrorCode::kUploadLocked, "this request lost its lease on the upload");
     }
@@ -705,7 +699,7 @@ class PgUploads final : public UploadRepository {
   }
 
   Result<void> Delete(const std::string& id) override {
-    SHOEBOX_TRY(Change(kDeleteUpload, Params().Add(id)));
+    SHOEBOX_TRY(db_.Change(kDeleteUpload, Params().Add(id)));
     return {};
   }
 
@@ -759,12 +753,6 @@ class PgUploads final : public UploadRepository {
     });
   }
 
-  Result<std::int64_t> Change(const char* sql, const Params& params) {
-    return db_.Write<std::int64_t>([&](Connection& c) -> Result<std::int64_t> {
-      SHOEBOX_ASSIGN(Rows rows, c.Run(sql, params));
-      return rows.Changed();
-    });
-  }
 
   Database& db_;
 };
@@ -788,7 +776,7 @@ class PgJobs final : public JobRepository {
 
   Result<std::int64_t> EnqueueForAll(JobKind kind, std::optional<MediaKind> only,
                                      UnixMillis now) override {
-    return Change(kInsertJobsForAll,
+    return db_.Change(kInsertJobsForAll,
                   Params().Add(JobKindName(kind)).Add(now).Add(only ? MediaKindName(*only) : std::string_view("")));
   }
 
@@ -802,7 +790,7 @@ class PgJobs final : public JobRepository {
 
   Result<bool> RenewLease(std::int64_t id, const std::string& holder,
                           UnixMillis lease_until) override {
-    SHOEBOX_ASSIGN(std::int64_t changed, Change(kRenewJobLease, Params().Add(id).Add(holder).Add(lease_until)));
+    SHOEBOX_ASSIGN(std::int64_t changed, db_.Change(kRenewJobLease, Params().Add(id).Add(holder).Add(lease_until)));
     return changed > 0;
   }
 
@@ -819,7 +807,7 @@ class PgJobs final : public JobRepository {
   Result<bool> Retry(std::int64_t id, const std::string& holder, const std::string& error,
                      UnixMillis run_after, UnixMillis now) override {
     SHOEBOX_ASSIGN(std::int64_t changed,
-                   Change(kRetryJob, Params().Add(id).Add(holder).Add(error).Add(run_after).Add(now)));
+                   db_.Change(kRetryJob, Params().Add(id).Add(holder).Add(error).Add(run_after).Add(now)));
     return changed > 0;
   }
 
@@ -834,7 +822,7 @@ class PgJobs final : public JobRepository {
   }
 
   Result<void> ReleaseAllLeases() override {
-    SHOEBOX_TRY(Change(kReleaseJobLeases, Params()));
+    SHOEBOX_TRY(db_.Change(kReleaseJobLeases, Params()));
     return {};
   }
 
@@ -873,13 +861,6 @@ class PgJobs final : public JobRepository {
   }
 
  private:
-  Result<std::int64_t> Change(const char* sql, const Params& params) {
-    return db_.Write<std::int64_t>([&](Connection& c) -> Result<std::int64_t> {
-      SHOEBOX_ASSIGN(Rows rows, c.Run(sql, params));
-      return rows.Changed();
-    });
-  }
-
   Database& db_;
 };
 
@@ -888,14 +869,12 @@ class PgDevices final : public DeviceRepository {
   explicit PgDevices(Database& db) : db_(db) {}
 
   Result<void> PutStatus(const DeviceStatus& status) override {
-    return db_.Write<void>([&](Connection& c) -> Result<void> {
-      SHOEBOX_ASSIGN(Rows rows, c.Run(kPutDeviceStatus, Params()
+    SHOEBOX_ASSIGN(std::int64_t changed, db_.Change(kPutDeviceStatus, Params()
                                                             .Add(status.device_id)
                                                             .Add(status.status_json)
                                                             .Add(status.reported_at)));
-      if (rows.Changed() == 0) return NotFound("device");
-      return {};
-    });
+    if (changed == 0) return NotFound("device");
+    return {};
   }
 
   Result<std::vector<DeviceStatus>> ListStatus(const std::string& user_id) override {

@@ -173,6 +173,17 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& url, int poo
   return db;
 }
 
+Result<std::int64_t> Database::Change(const char* sql, const Params& params) {
+  return Write<std::int64_t>([&](Connection& c) -> Result<std::int64_t> {
+    SHOEBOX_ASSIGN(Rows rows, c.Run(sql, params));
+    return rows.Changed();
+  });
+}
+
+Result<Rows> Database::Query(const char* sql, const Params& params) {
+  return Read<Rows>([&](Connection& c) { return c.Run(sql, params); });
+}
+
 Result<Connection*> Database::Acquire() {
   std::unique_lock lock(mutex_);
   available_.wait(lock, [&] { return !idle_.empty(); });

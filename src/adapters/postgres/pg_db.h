@@ -117,6 +117,10 @@ class Database {
   Result<T> Write(const std::function<Result<T>(Connection&)>& work) {
     return Transaction<T>("BEGIN", work);
   }
+  // One statement as a transaction of its own: the rows it changed (Write), or the rows it
+  // returns (Read).
+  Result<std::int64_t> Change(const char* sql, const Params& params = {});
+  Result<Rows> Query(const char* sql, const Params& params = {});
 
  private:
   Database() = default;

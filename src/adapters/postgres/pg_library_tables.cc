@@ -52,9 +52,7 @@ class PgLibraryTables final : public LibraryTables {
     static constexpr char kBooleans[] =
         "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
         "AND table_name = $1 AND data_type = 'boolean'";
-    SHOEBOX_ASSIGN(Rows booleans, db_.Read<Rows>([&](Connection& c) {
-      return c.Run(kBooleans, Params().Add(table));
-    }));
+    SHOEBOX_ASSIGN(Rows booleans, db_.Query(kBooleans, Params().Add(table)));
     auto is_boolean = [&](const std::string& column) {
       for (int i = 0; i < booleans.size(); ++i) {
         if (booleans.Text(i, 0) == column) return true;
@@ -75,10 +73,9 @@ class PgLibraryTables final : public LibraryTables {
     const char* next = Intern(base + " WHERE (" + keys + ") > (" + Placeholders(key) + ")" + order);
     std::optional<TableRow> last;
     while (true) {
-      SHOEBOX_ASSIGN(Rows page, db_.Read<Rows>([&](Connection& c) {
-        return last ? c.Run(next, RowParams(TableRow(last->begin(), last->begin() + key)))
-                    : c.Run(first);
-      }));
+      SHOEBOX_ASSIGN(Rows page, last ? db_.Query(next, RowParams(TableRow(last->begin(),
+                                                                            last->begin() + key)))
+                                     : db_.Query(first));
       TableRow row;
       for (int r = 0; r < page.size(); ++r) {
         row.clear();
