@@ -310,11 +310,15 @@ class S3BlobStore final : public BlobStore {
     if (offset < 0) return MakeError(ErrorCode::kBadRequest, "negative upload offset");
     std::string prefix = StagingPrefix(upload_id);
     if (offset == 0) {
-      // An empty chunk at 0 makes the staging area exist (and empty) before any Sync().
-      SHOEBOX_TRY(PutChunk(*client_, prefix + OffsetName(0), ""));
       SHOEBOX_ASSIGN(std::vector<Chunk> chunks, ListChunks(upload_id));
-      for (const Chunk& chunk : chunks) {
-        if (chunk.start != 0) SHOEBOX_TRY(DeleteObject(chunk.name));
+      // Already empty (created, then the first PATCH): nothing to store again.
+      bool empty = chunks.size() == 1 && chunks[0].start == 0 && chunks[0].size == 0;
+      if (!empty) {
+        // An empty chunk at 0 makes the staging area exist (and empty) before any Sync().
+        SHOEBOX_TRY(PutChunk(*client_, prefix + OffsetName(0), ""));
+        for (const Chunk& chunk : chunks) {
+          if (chunk.start != 0) SHOEBOX_TRY(DeleteObject(chunk.name));
+        }
       }
     } else {
       SHOEBOX_ASSIGN(std::vector<Chunk> chunks, ListChunks(upload_id));
